@@ -1,0 +1,30 @@
+# Quick start: `make run` (install + run the pipeline on seeds/) and `make test` (install + test suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench dev clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/valuedata run
+
+test: install
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: install
+	$(BIN)/python benchmarks/run.py
+
+dev: install
+	$(BIN)/dagster dev
+
+clean:
+	rm -rf warehouse dashboards/out .pytest_cache

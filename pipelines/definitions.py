@@ -1,0 +1,24 @@
+"""The Dagster code location: every asset, check, job, schedule and sensor of valuedata."""
+
+
+from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+
+from pipelines.assets import ingest
+from pipelines.assets.publish import PUBLISH_KEY, publish_asset
+from pipelines.checks import ingest_checks
+from pipelines.resources import WarehouseResource
+
+warehouse_assets = [ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
+                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage]
+published = publish_asset([key for a in warehouse_assets for key in a.keys])
+
+refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), description=(
+    "Ingest the input folder, rebuild every table and publish the warehouse."))
+
+defs = Definitions(
+    assets=[*warehouse_assets, published],
+    asset_checks=ingest_checks,
+    jobs=[refresh_job],
+    resources={"warehouse": WarehouseResource()},
+    executor=in_process_executor,
+)

@@ -1,0 +1,69 @@
+"""The warehouse resource: one staging copy of the warehouse per run, published at the end."""
+
+
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+from dagster import ConfigurableResource, InitResourceContext
+from pydantic import PrivateAttr
+
+from valuedata.config import Settings
+from valuedata.ingest.steps import set_run_variables
+from valuedata.warehouse.lifecycle import Warehouse, connect_staging
+
+
+class WarehouseResource(ConfigurableResource):
+    """Paths of a run (input folder, warehouse file, dashboards folder) and its staging connection.
+
+    Empty values fall back to the VALUEDATA_* environment variables, then to the defaults
+    (seeds/, warehouse/valuedata.duckdb, dashboards/out/).
+    """
+
+    input_dir: str = ""
+    warehouse: str = ""
+    dashboards: str = ""
+    source: str = ""
+
+    _run_id: str = PrivateAttr(default="")
+    _exit: ExitStack = PrivateAttr(default_factory=ExitStack)
+    _published: bool = PrivateAttr(default=False)
+
+    @property
+    def settings(self) -> Settings:
+        return Settings.resolve(Path(self.input_dir) if self.input_dir else None,
+                                Path(self.warehouse) if self.warehouse else None,
+                                Path(self.dashboards) if self.dashboards else None,
+                                self.source or None)
+
+    @property
+    def store(self) -> Warehouse:
+        return Warehouse(self.settings.warehouse)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._run_id = context.run_id or "adhoc"
+        self._exit.enter_context(self.store.build_lock())
+        self.store.begin(self._run_id)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if not self._published:
+            self.store.discard(self._run_id)
+        self._exit.close()
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to this run's staging warehouse, with run_id / loaded_at set for the SQL."""
+        with connect_staging(self.store.staging_path(self._run_id)) as conn:
+            set_run_variables(conn, self._run_id)
+            yield conn
+
+    def publish(self) -> Path:
+        """Swap this run's staging warehouse in as the published one."""
+        self.store.publish(self._run_id)
+        self._published = True
+        return self.store.path

@@ -1,0 +1,72 @@
+"""`valuedata run`: materialise every asset once, in process, through the same Definitions as `dagster dev`."""
+
+from dataclasses import dataclass, field
+
+from dagster import DagsterEventType, DagsterInstance
+
+from pipelines.definitions import defs
+from pipelines.progress import progress_logger
+from valuedata.config import Settings
+from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.sql import fetch_one
+
+_OUR_ERRORS = ("valuedata.errors.InputError: ", "valuedata.errors.ValuedataError: ")
+
+
+@dataclass
+class RunOutcome:
+    """Whether the run succeeded, why not, and what to tell the user."""
+
+    success: bool
+    failure: str | None = None
+    summary: list[str] = field(default_factory=list)
+
+
+def run_pipeline(settings: Settings) -> RunOutcome:
+    """Run the `refresh` job on `settings`; the published warehouse changes only if every step passes."""
+    job = defs.resolve_job_def("refresh").with_logger_defs({"progress": progress_logger})
+    config = {"input_dir": str(settings.input_dir), "warehouse": str(settings.warehouse),
+              "dashboards": str(settings.dashboards), "source": settings.source}
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            run_config={"loggers": {"progress": {}}, "resources": {"warehouse": {"config": config}}},
+            instance=instance, raise_on_error=False)
+        failures = [_failure_text(e) for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+        checks = [e.event_specific_data for e in result.all_events
+                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
+    if not result.success or failures or checks:
+        reasons = failures + [f"blocking check {c.check_name} on {'/'.join(c.asset_key.path)} failed" for c in checks]
+        return RunOutcome(False, "\n".join(reasons) + "\nthe published warehouse was not changed")
+    return RunOutcome(True, summary=_summary(settings))
+
+
+def _failure_text(event) -> str:
+    error = event.step_failure_data.error if event.step_failure_data else None
+    if error is None:
+        return f"step {event.step_key} failed"
+    message = error.message.strip()
+    for prefix in _OUR_ERRORS:
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    cause = error.cause.message.strip() if error.cause else ""
+    for prefix in _OUR_ERRORS:
+        if cause.startswith(prefix):
+            return cause[len(prefix):]
+    return f"step {event.step_key} failed: {message}"
+
+
+def _summary(settings: Settings) -> list[str]:
+    lines = []
+    with connect_read_only(settings.warehouse) as conn:
+        run_id = fetch_one(conn, "SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1")[0]
+        for file, read, loaded, quarantined in conn.execute(
+                "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads WHERE run_id = ? "
+                "ORDER BY table_name", [run_id]).fetchall():
+            lines.append(f"  {file}: {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined")
+    lines.append(f"warehouse:  {settings.warehouse.resolve()}")
+    lines.append(f"  query it: valuedata sql \"SELECT * FROM analytics.deal_coverage LIMIT 5\"")
+    lines.append(f"  rejected rows: valuedata sql \"SELECT file, line, rule, detail FROM audit.quarantine\"")
+    dashboards = settings.dashboards / "index.html"
+    if dashboards.exists():
+        lines.append(f"dashboards: {dashboards.resolve()}")
+    return lines

@@ -1,0 +1,110 @@
+"""The `valuedata` command line: run the pipeline, check inputs, query the warehouse, generate data."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from valuedata.config import Settings
+from valuedata.errors import ValuedataError
+
+app = typer.Typer(
+    help="valuedata links customer value maps to sales outcomes: which key players, value propositions, "
+         "issues and questions go with winning deals, and why some reps outperform others.\n\n"
+         "Start with `valuedata run` (uses the worked example in seeds/), then `valuedata sql` to explore.",
+    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
+
+InputOpt = Annotated[Optional[Path], typer.Option("--input", help="Input folder: maps/, deals.csv, reps.csv, engagements.csv. Default: $VALUEDATA_INPUT or seeds/.", show_default=False)]
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", help="DuckDB warehouse file. Default: $VALUEDATA_WAREHOUSE or warehouse/valuedata.duckdb.", show_default=False)]
+DashboardsOpt = Annotated[Optional[Path], typer.Option("--dashboards", help="Folder for the HTML dashboards. Default: $VALUEDATA_DASHBOARDS or dashboards/out.", show_default=False)]
+SourceOpt = Annotated[Optional[str], typer.Option("--source", help="What the input folder holds: native (the contract's files), salesforce, hubspot, or a path to a mapping YAML. Default: native.", show_default=False)]
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(input_dir: InputOpt = None, warehouse: WarehouseOpt = None, dashboards: DashboardsOpt = None,
+        source: SourceOpt = None) -> None:
+    """Run the whole pipeline once: validate and load the inputs, compute every analysis, write the
+    dashboards, and publish the warehouse. Exits 0 only when every step and blocking check passed;
+    on failure the previously published warehouse is left exactly as it was."""
+    from pipelines.run import run_pipeline
+
+    settings = Settings.resolve(input_dir, warehouse, dashboards, source)
+    err.print(f"valuedata: running on [bold]{settings.input_dir}[/] → {settings.warehouse}", highlight=False)
+    try:
+        outcome = run_pipeline(settings)
+    except ValuedataError as exc:
+        _fail(str(exc))
+    for line in outcome.summary:
+        out.print(line, highlight=False)
+    if not outcome.success:
+        _fail(outcome.failure or "the run failed; the published warehouse was not changed")
+
+
+@app.command()
+def validate(input_dir: InputOpt = None, source: SourceOpt = None) -> None:
+    """Check the inputs against the data contract without writing anything, and report every problem:
+    unreadable files and broken maps (which would stop a run) and rows that would be quarantined."""
+    from valuedata.ingest.validate import validate_input
+
+    settings = Settings.resolve(input_dir, source=source)
+    try:
+        report = validate_input(settings.input_dir, settings.source)
+    except ValuedataError as exc:
+        _fail(str(exc))
+    for line in report.lines():
+        out.print(line, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="A SQL query, e.g. \"SELECT * FROM analytics.driver_effects LIMIT 5\".")],
+        warehouse: WarehouseOpt = None,
+        fmt: Annotated[str, typer.Option("--format", help="table (for people), csv or json (for machines).")] = "table",
+        limit: Annotated[int, typer.Option(help="Most rows to print as a table (csv/json print all).")] = 200) -> None:
+    """Run a read-only query against the published warehouse and print the result.
+
+    Works while the pipeline runs: a run builds a new file and swaps it in atomically."""
+    from valuedata.warehouse.query import print_query
+
+    settings = Settings.resolve(warehouse=warehouse)
+    if fmt not in ("table", "csv", "json"):
+        _fail(f"--format {fmt!r} is not one of table, csv, json")
+    try:
+        print_query(settings.warehouse, query, fmt, limit, out)
+    except ValuedataError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def generate(out_dir: Annotated[Path, typer.Option("--out", help="Folder to write maps/, deals.csv, reps.csv, engagements.csv and _truth/ into.")],
+             deals: Annotated[int, typer.Option(help="How many deals.")] = 4000,
+             seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 42,
+             world: Annotated[str, typer.Option(help="planted (documented drivers and rep habits), noise (outcomes are coin flips) or flat_reps (drivers, but every rep behaves alike).")] = "planted",
+             bad_rows: Annotated[int, typer.Option(help="How many rule-breaking rows to mix in (listed in _truth/bad_rows.csv).")] = 0) -> None:
+    """Generate a realistic CRM dataset with known, planted effects (see docs/generator.md)."""
+    from valuedata.generate import generate as make
+
+    summary = make(out_dir, deals=deals, seed=seed, world=world, bad_rows=bad_rows,
+                   progress=lambda msg: err.print(f"  {msg}", highlight=False))
+    out.print(f"wrote {out_dir}: {summary}", highlight=False)
+
+
+def main() -> None:
+    """Entry point that turns user errors into one clear line instead of a traceback."""
+    try:
+        app()
+    except ValuedataError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)

@@ -1,0 +1,72 @@
+"""`valuedata validate`: the whole ingest into a throw-away in-memory database, reporting every problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from valuedata.errors import InputError, Problem
+from valuedata.ingest import steps
+from valuedata.ingest.prepared import native_input
+from valuedata.warehouse.sql import run_sql
+
+EXAMPLES_PER_RULE = 3
+
+
+@dataclass
+class ValidationReport:
+    """Fatal problems (a run would stop) and rows that a run would quarantine."""
+
+    fatal: list[Problem] = field(default_factory=list)
+    loads: list[steps.TableLoad] = field(default_factory=list)
+    examples: list[tuple[str, int, str, str]] = field(default_factory=list)
+    unmapped_titles: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.fatal and not any(load.rows_quarantined for load in self.loads)
+
+    def lines(self) -> list[str]:
+        """The report in plain language, problems first."""
+        lines = [f"✗ {p}" for p in self.fatal]
+        if self.fatal:
+            lines.append(f"{len(self.fatal)} problem(s) would stop a run; fix them first.")
+        for load in self.loads:
+            rules = ", ".join(f"{n} {rule}" for rule, n in load.rules.items())
+            mark = "✓" if not load.rows_quarantined else "!"
+            lines.append(f"{mark} {load.table}: {load.rows_read:,} rows, {load.rows_loaded:,} would load, "
+                         f"{load.rows_quarantined:,} would be quarantined" + (f" ({rules})" if rules else ""))
+        for file, line, rule, detail in self.examples:
+            lines.append(f"    {file}:{line}: {rule}: {detail}")
+        if self.unmapped_titles:
+            lines.append(f"i {self.unmapped_titles} contact title(s) match no role's title_patterns "
+                         "(they load with an empty role_id; see audit.unmapped_titles after a run)")
+        if self.ok:
+            lines.append("inputs are valid: nothing would be quarantined.")
+        return lines
+
+
+def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
+    """Check an input folder against the contract without writing anything."""
+    report = ValidationReport()
+    with native_input(input_dir, source) as prepared, duckdb.connect() as conn:
+        run_sql(conn, "schemas.sql")
+        steps.set_run_variables(conn, "validate")
+        for step in (lambda: steps.load_value_maps(conn, prepared), lambda: steps.load_raw_files(conn, prepared)):
+            try:
+                step()
+            except InputError as exc:
+                report.fatal += exc.problems
+        if report.fatal:
+            return report
+        for table in steps.CRM_TABLES:
+            steps.build_core_table(conn, table)
+            report.loads.append(steps.record_audit(conn, table))
+        report.examples = conn.execute(
+            "SELECT file, line, rule, detail FROM (SELECT *, row_number() OVER (PARTITION BY table_name, rule "
+            f"ORDER BY line) AS k FROM audit.quarantine) WHERE k <= {EXAMPLES_PER_RULE} "
+            "ORDER BY table_name, rule, line").fetchall()
+        report.unmapped_titles = steps.build_unmapped_titles(conn)
+    return report

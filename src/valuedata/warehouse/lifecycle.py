@@ -1,0 +1,116 @@
+"""The warehouse file's life: build a run into a private copy, publish it by atomic rename.
+
+Analysts keep `valuedata.duckdb` open read-only while runs happen. A run never writes that file:
+it copies it to a staging file beside it, writes there, and at the end `os.replace`s the staging
+file over the published one. A reader holding the old file keeps reading the old, complete
+version; a new reader sees the new one; a failed run leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from valuedata.errors import ValuedataError
+from valuedata.warehouse.sql import run_sql
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    """A published DuckDB warehouse file and the staging files of the runs that build it."""
+
+    path: Path
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(f".{self.path.name}.lock")
+
+    def staging_path(self, run_id: str) -> Path:
+        return self.path.with_name(f".{self.path.name}.{run_id}.building")
+
+    @contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Hold the one-builder-at-a-time lock; refuse at once if another run holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ValuedataError(
+                    f"another valuedata run is building {self.path} right now; "
+                    "wait for it to finish (the published warehouse stays readable meanwhile)") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def begin(self, run_id: str) -> Path:
+        """Start a run's staging file from the published warehouse (or empty) with every schema in place."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_staging()
+        staging = self.staging_path(run_id)
+        if not staging.exists():
+            if self.path.exists():
+                shutil.copyfile(self.path, staging)
+            with connect_staging(staging) as conn:
+                run_sql(conn, "schemas.sql")
+        return staging
+
+    def publish(self, run_id: str) -> None:
+        """Checkpoint the staging file and atomically replace the published warehouse with it."""
+        staging = self.staging_path(run_id)
+        with connect_staging(staging) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS staging CASCADE")
+            conn.execute("CHECKPOINT")
+        _fsync(staging)
+        os.replace(staging, self.path)
+        _fsync(self.path.parent)
+
+    def discard(self, run_id: str) -> None:
+        """Drop a run's staging file (the published warehouse is untouched)."""
+        for path in (self.staging_path(run_id), Path(f"{self.staging_path(run_id)}.wal")):
+            path.unlink(missing_ok=True)
+
+    def _remove_stale_staging(self) -> None:
+        for stale in self.path.parent.glob(f".{self.path.name}.*.building*"):
+            stale.unlink(missing_ok=True)
+
+
+@contextmanager
+def connect_staging(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a staging file, bounded in memory, closed on exit."""
+    conn = duckdb.connect(str(path), config={"memory_limit": DEFAULT_MEMORY_LIMIT,
+                                             "temp_directory": str(path.parent / ".duckdb_tmp")})
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+@contextmanager
+def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse, as analysts open it."""
+    if not path.exists():
+        raise ValuedataError(f"no warehouse at {path}: run `valuedata run` first (or pass --warehouse PATH)")
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
