@@ -6,7 +6,10 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from pipelines.assets import ingest
 from pipelines.assets.publish import PUBLISH_KEY, publish_asset
 from pipelines.checks import ingest_checks
+from pipelines.freshness import freshness_checks, warehouse_freshness_sensor
 from pipelines.resources import WarehouseResource
+from pipelines.schedules import schedules
+from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 
 warehouse_assets = [ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
                     ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage]
@@ -17,8 +20,10 @@ refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), descri
 
 defs = Definitions(
     assets=[*warehouse_assets, published],
-    asset_checks=ingest_checks,
+    asset_checks=[*ingest_checks, *freshness_checks],
     jobs=[refresh_job],
+    schedules=schedules,
+    sensors=[inbox_sensor, inbox_archive, inbox_reject, inbox_reject_canceled, warehouse_freshness_sensor],
     resources={"warehouse": WarehouseResource()},
     executor=in_process_executor,
 )

@@ -36,7 +36,8 @@ class _ProgressHandler(logging.Handler):
             return f"  - {step} skipped (an upstream step or blocking check failed)"
         if kind == DagsterEventType.STEP_FAILURE:
             error = event.step_failure_data.error if event.step_failure_data else None
-            return f"  ✗ {step} failed: {error.message.strip() if error else ''}"
+            cause = error.cause or error if error else None
+            return f"  ✗ {step} failed: {cause.message.strip().splitlines()[0] if cause else ''}"
         evaluation = event.event_specific_data
         if not evaluation.passed:
             return f"  ✗ check {evaluation.check_name} on {'/'.join(evaluation.asset_key.path)} failed: {dict(evaluation.metadata)}"

@@ -17,7 +17,8 @@ from valuedata.warehouse.lifecycle import Warehouse, connect_staging
 class WarehouseResource(ConfigurableResource):
     """Paths of a run (input folder, warehouse file, dashboards folder) and its staging connection.
 
-    Empty values fall back to the VALUEDATA_* environment variables, then to the defaults
+    `batch_dir` is a folder of newly dropped exports (the inbox sensor sets it), read after the input
+    folder so that its rows supersede earlier versions. Empty values fall back to the VALUEDATA_* environment variables, then to the defaults
     (seeds/, warehouse/valuedata.duckdb, dashboards/out/).
     """
 
@@ -25,6 +26,7 @@ class WarehouseResource(ConfigurableResource):
     warehouse: str = ""
     dashboards: str = ""
     source: str = ""
+    batch_dir: str = ""
 
     _run_id: str = PrivateAttr(default="")
     _exit: ExitStack = PrivateAttr(default_factory=ExitStack)
@@ -35,14 +37,14 @@ class WarehouseResource(ConfigurableResource):
         return Settings.resolve(Path(self.input_dir) if self.input_dir else None,
                                 Path(self.warehouse) if self.warehouse else None,
                                 Path(self.dashboards) if self.dashboards else None,
-                                self.source or None)
+                                self.source or None, Path(self.batch_dir) if self.batch_dir else None)
 
     @property
     def store(self) -> Warehouse:
         return Warehouse(self.settings.warehouse)
 
     def setup_for_execution(self, context: InitResourceContext) -> None:
-        self._run_id = context.run_id or "adhoc"
+        self._run_id = context.run.run_id if context.run else "adhoc"
         self._exit.enter_context(self.store.build_lock())
         self.store.begin(self._run_id)
 

@@ -26,7 +26,8 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     """Run the `refresh` job on `settings`; the published warehouse changes only if every step passes."""
     job = defs.resolve_job_def("refresh").with_logger_defs({"progress": progress_logger})
     config = {"input_dir": str(settings.input_dir), "warehouse": str(settings.warehouse),
-              "dashboards": str(settings.dashboards), "source": settings.source}
+              "dashboards": str(settings.dashboards), "source": settings.source,
+              "batch_dir": str(settings.batch_dir or "")}
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             run_config={"loggers": {"progress": {}}, "resources": {"warehouse": {"config": config}}},
@@ -52,7 +53,7 @@ def _failure_text(event) -> str:
     for prefix in _OUR_ERRORS:
         if cause.startswith(prefix):
             return cause[len(prefix):]
-    return f"step {event.step_key} failed: {message}"
+    return f"step {event.step_key} failed: {cause or message}"
 
 
 def _summary(settings: Settings) -> list[str]:

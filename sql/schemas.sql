@@ -6,6 +6,19 @@ CREATE SCHEMA IF NOT EXISTS analytics;
 CREATE SCHEMA IF NOT EXISTS audit;
 CREATE SCHEMA IF NOT EXISTS staging;
 
+CREATE TABLE IF NOT EXISTS raw.loads (
+    seq INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR,
+    rows_read BIGINT NOT NULL,
+    columns VARCHAR[] NOT NULL,
+    line_offset INTEGER NOT NULL,
+    run_id VARCHAR NOT NULL,
+    loaded_at TIMESTAMP NOT NULL
+);
+COMMENT ON TABLE raw.loads IS 'Every CRM file ever appended to the raw layer, once per content (SHA-256): its rows are in raw.<table>_load_<seq>. raw.<table> shows the current rows (latest load wins per id); raw.<table>_all every version.';
+
 CREATE TABLE IF NOT EXISTS audit.loads (
     run_id VARCHAR NOT NULL,
     file VARCHAR NOT NULL,
@@ -15,9 +28,12 @@ CREATE TABLE IF NOT EXISTS audit.loads (
     rows_quarantined BIGINT NOT NULL,
     loaded_at TIMESTAMP NOT NULL,
     table_name VARCHAR,
-    reconciled BOOLEAN
+    reconciled BOOLEAN,
+    load_seq INTEGER,
+    rows_superseded BIGINT,
+    status VARCHAR
 );
-COMMENT ON TABLE audit.loads IS 'One row per input file per run: rows read = rows loaded + rows quarantined. History of every run is kept.';
+COMMENT ON TABLE audit.loads IS 'One row per input file per run: rows read = rows loaded + rows quarantined (+ rows_superseded, rows replaced by a later export of the same ids). status says whether this run read the file or found it unchanged. History of every run is kept.';
 
 CREATE TABLE IF NOT EXISTS audit.quarantine (
     run_id VARCHAR NOT NULL,
@@ -27,9 +43,10 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
     raw VARCHAR,
     table_name VARCHAR,
     record_id VARCHAR,
-    detail VARCHAR
+    detail VARCHAR,
+    load_seq INTEGER
 );
-COMMENT ON TABLE audit.quarantine IS 'Rows rejected by a rule, with file, line (header = line 1), the rule broken, how to fix it (detail) and the row as read (raw, JSON). History of every run is kept.';
+COMMENT ON TABLE audit.quarantine IS 'Rows of the current inputs rejected by a rule: file, line (header = line 1), the rule broken, how to fix it (detail), the row as read (raw, JSON) and the run that read it.';
 
 CREATE TABLE IF NOT EXISTS audit.runs (
     run_id VARCHAR NOT NULL,

@@ -16,7 +16,7 @@ def value_maps(context: AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
     with warehouse.connect() as conn:
         steps.start_run(conn, warehouse.run_id, settings.input_dir, settings.source)
-        maps = steps.load_value_maps(conn, settings.input_dir)
+        maps = steps.load_value_maps(conn, settings.input_dir, settings.batch_dir)
     context.log.info(f"{len(maps)} value map(s): {', '.join(m.map_id for m in maps)}")
     for table in MAP_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["core", table]), metadata={"maps": len(maps)})
@@ -27,12 +27,17 @@ def value_maps(context: AssetExecutionContext, warehouse: WarehouseResource):
                     for t in steps.CRM_TABLES])
 def crm_files(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Read the CRM files of the input folder into the raw layer."""
+    settings = warehouse.settings
     with warehouse.connect() as conn:
-        files = steps.load_raw_files(conn, warehouse.settings.input_dir)
-    for raw in files:
-        context.log.info(f"read {raw.rows_read:,} rows from {raw.file}")
-        yield MaterializeResult(asset_key=AssetKey(["raw", raw.table]),
-                                metadata={"file": raw.file, "rows_read": raw.rows_read, "sha256": raw.sha256 or ""})
+        loads = steps.load_raw_files(conn, settings.input_dir, warehouse.run_id, settings.batch_dir)
+    for load in loads:
+        verb = "read" if load.new else "unchanged, already loaded:"
+        context.log.info(f"{verb} {load.rows_read:,} rows from {load.file}")
+    for table in steps.CRM_TABLES:
+        mine = [load for load in loads if load.table == table]
+        yield MaterializeResult(asset_key=AssetKey(["raw", table]), metadata={
+            "files": ", ".join(load.file for load in mine) or "(none)",
+            "rows_read": sum(load.rows_read for load in mine if load.new)})
 
 
 def _core_asset(table: str, deps: list[AssetKey]):

@@ -3,7 +3,7 @@ SELECT c.engagement_id, c.deal_id, c.occurred_at, c.contact_id, c.contact_title,
        coalesce(c.role_id_given, t.role_id) AS role_id,
        CASE WHEN c.role_id_given IS NOT NULL THEN 'role_id'
             WHEN t.role_id IS NOT NULL THEN 'title:' || t.matched_pattern END AS role_source,
-       c.channel, c.value_propositions, c.issues, c.questions, c.notes, c.map_id, c._file, c._line
+       c.channel, c.value_propositions, c.issues, c.questions, c.notes, c.map_id, c._file, c._line, c._load_seq
 FROM staging.engagements_checked c
 LEFT JOIN staging.title_roles t ON t.map_id = c.map_id AND t.title_key = lower(c.contact_title)
     AND c.role_id_given IS NULL

@@ -1,13 +1,13 @@
 -- Every row of raw.deals, typed, with its value map and the first rule it breaks (rule NULL = loads).
 CREATE OR REPLACE TABLE staging.deals_checked AS
 WITH src AS (
-    SELECT rowid AS _rowid, {{ line_expr }} AS _line, {{ file_expr }} AS _file,
+    SELECT _load_seq, _file, _line,
            staging.clean(deal_id) AS deal_id, staging.clean(account_id) AS account_id,
            staging.clean(account_name) AS account_name, staging.clean(segment) AS segment,
            staging.clean(rep_id) AS rep_id, staging.clean(amount) AS amount_text,
            upper(coalesce(staging.clean(currency), 'USD')) AS currency,
            staging.clean(created_at) AS created_at_text, staging.clean(closed_at) AS closed_at_text,
-           staging.clean(outcome) AS outcome_text
+           staging.clean(outcome) AS outcome_text{{ attribute_columns }}
     FROM raw.deals
 ),
 dup_ids AS (
@@ -15,7 +15,7 @@ dup_ids AS (
 ),
 dups AS (
     SELECT staging.clean(r.deal_id) AS deal_id, count(DISTINCT hash({{ row_struct }})) AS variants,
-           min({{ line_expr }}) AS first_line
+           min(r._line) AS first_line
     FROM raw.deals r SEMI JOIN dup_ids d ON staging.clean(r.deal_id) = d.deal_id
     GROUP BY ALL
 ),

@@ -2,7 +2,7 @@
 -- it breaks (rule NULL = loads). Ids are checked against the map of the deal's segment.
 CREATE OR REPLACE TABLE staging.engagements_checked AS
 WITH src AS (
-    SELECT rowid AS _rowid, {{ line_expr }} AS _line, {{ file_expr }} AS _file,
+    SELECT _load_seq, _file, _line,
            staging.clean(engagement_id) AS engagement_id, staging.clean(deal_id) AS deal_id,
            staging.clean(occurred_at) AS occurred_at_text, staging.clean(contact_id) AS contact_id,
            staging.clean(contact_title) AS contact_title, staging.clean(role_id) AS role_id_given,
@@ -17,7 +17,7 @@ dup_ids AS (
 ),
 dups AS (
     SELECT staging.clean(r.engagement_id) AS engagement_id, count(DISTINCT hash({{ row_struct }})) AS variants,
-           min({{ line_expr }}) AS first_line
+           min(r._line) AS first_line
     FROM raw.engagements r SEMI JOIN dup_ids d ON staging.clean(r.engagement_id) = d.engagement_id
     GROUP BY ALL
 ),

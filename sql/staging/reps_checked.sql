@@ -1,7 +1,7 @@
 -- Every row of raw.reps, typed, with the first rule it breaks (rule NULL = the row loads).
 CREATE OR REPLACE TABLE staging.reps_checked AS
 WITH src AS (
-    SELECT rowid AS _rowid, {{ line_expr }} AS _line, {{ file_expr }} AS _file,
+    SELECT _load_seq, _file, _line,
            staging.clean(rep_id) AS rep_id, staging.clean(name) AS name, staging.clean(team) AS team,
            staging.clean(manager) AS manager, staging.clean(region) AS region,
            staging.clean(hired_at) AS hired_at_text
@@ -11,7 +11,7 @@ dup_ids AS (
     SELECT rep_id FROM src WHERE rep_id IS NOT NULL GROUP BY rep_id HAVING count(*) > 1
 ),
 dups AS (
-    SELECT staging.clean(r.rep_id) AS rep_id, count(DISTINCT hash({{ row_struct }})) AS variants, min({{ line_expr }}) AS first_line
+    SELECT staging.clean(r.rep_id) AS rep_id, count(DISTINCT hash({{ row_struct }})) AS variants, min(r._line) AS first_line
     FROM raw.reps r SEMI JOIN dup_ids d ON staging.clean(r.rep_id) = d.rep_id
     GROUP BY ALL
 )

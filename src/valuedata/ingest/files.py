@@ -1,4 +1,10 @@
-"""Find the CRM files of an input folder and read them, as text, into the raw layer."""
+"""Find the CRM files of an input folder and append new ones, as text, to the raw layer.
+
+Each file is read once: its rows go into a table of their own, `raw.<table>_load_<n>`, registered
+in `raw.loads` with the file's SHA-256. A file whose content was loaded before is skipped. The view
+`raw.<table>` shows the current rows: for every id, the rows of the latest load that has it (a deal
+in a later export supersedes its earlier version); older versions stay queryable in the load tables.
+"""
 
 from __future__ import annotations
 
@@ -27,38 +33,25 @@ KNOWN_COLUMNS = {
     "engagements": ("engagement_id", "deal_id", "occurred_at", "contact_id", "contact_title", "role_id",
                     "channel", "value_propositions", "issues", "questions", "notes"),
 }
+ID_COLUMNS = {"reps": "rep_id", "deals": "deal_id", "engagements": "engagement_id"}
 OPTIONAL_TABLES = ("engagements",)
 
 
 @dataclass(frozen=True)
-class RawFile:
-    """One CRM file as loaded into `raw.<table>`."""
+class Load:
+    """One CRM file appended to the raw layer (or skipped because its content was loaded before)."""
 
+    seq: int
     table: str
     file: str
-    sha256: str | None
+    sha256: str
     rows_read: int
     columns: tuple[str, ...]
-    line_offset: int
+    new: bool
 
     @property
-    def input_columns(self) -> tuple[str, ...]:
-        """The columns a user wrote (lineage columns excluded)."""
-        return tuple(c for c in self.columns if not c.startswith("_"))
-
-    @property
-    def line_expr(self) -> str:
-        """SQL for a row's line in its original file (header = line 1 for CSV)."""
-        if LINEAGE_LINE in self.columns:
-            return f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)"
-        return f"rowid + {self.line_offset}"
-
-    @property
-    def file_expr(self) -> str:
-        """SQL for a row's original file name."""
-        if LINEAGE_FILE in self.columns:
-            return f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(self.file)})"
-        return quote_literal(self.file)
+    def storage(self) -> str:
+        return f"raw.{self.table}_load_{self.seq}"
 
 
 def find_table_file(input_dir: Path, table: str) -> Path | None:
@@ -71,42 +64,87 @@ def find_table_file(input_dir: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
-def check_input_folder(input_dir: Path) -> dict[str, Path | None]:
-    """The CRM file of each table; raise when the folder or a required file is missing."""
+def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[str, Path]]:
+    """(table, file) pairs to load: the input folder's, then a batch's (which supersede them)."""
     if not input_dir.is_dir():
         raise InputError([Problem(str(input_dir), "folder", "does not exist",
                                   "pass --input DIR (or set VALUEDATA_INPUT) to a folder with maps/, deals.csv, reps.csv")])
-    files: dict[str, Path | None] = {}
-    problems = []
-    for table in REQUIRED_COLUMNS:
-        try:
-            files[table] = find_table_file(input_dir, table)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        if files[table] is None and table not in OPTIONAL_TABLES:
-            problems.append(Problem(str(input_dir / f"{table}.csv"), "file", "is missing",
-                                    f"export {table} from the CRM as {table}.csv (or .parquet); see CONTRACT §1"))
+    problems, pairs = [], []
+    for folder in [input_dir] + ([batch_dir] if batch_dir else []):
+        for table in KNOWN_COLUMNS:
+            try:
+                path = find_table_file(folder, table)
+            except InputError as exc:
+                problems += exc.problems
+                continue
+            if path is not None:
+                pairs.append((table, path))
+            elif folder == input_dir and table not in OPTIONAL_TABLES:
+                problems.append(Problem(str(input_dir / f"{table}.csv"), "file", "is missing",
+                                        f"export {table} from the CRM as {table}.csv (or .parquet); see CONTRACT §1"))
     if problems:
         raise InputError(problems)
-    return files
+    return pairs
 
 
-def load_raw_table(conn: duckdb.DuckDBPyConnection, table: str, path: Path | None) -> RawFile:
-    """Read one CRM file into `raw.<table>` with every value as text; check its required columns."""
-    target = f"raw.{table}"
-    if path is None:
-        cols = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in KNOWN_COLUMNS[table])
-        conn.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {cols} LIMIT 0")
-        return RawFile(table, f"{table} (no file)", None, 0, KNOWN_COLUMNS[table], 2)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(file_sha256, path)
-        _read_into(conn, target, path)
-        sha = digest.result()
-    columns = _normalise_headers(conn, target, path, table)
-    rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
+def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id: str) -> Load:
+    """Read a file into its own raw load table unless its content is already loaded; register it."""
+    sha = file_sha256(path)
+    known = fetch_one(conn, "SELECT seq, rows_read, columns FROM raw.loads WHERE table_name = ? AND sha256 = ? "
+                            "ORDER BY seq DESC LIMIT 1", [table, sha])
+    if known is not None:
+        seq, rows, columns = known
+        return Load(seq, table, str(path), sha, rows, tuple(columns), new=False)
+    seq = fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
+    load = Load(seq, table, str(path), sha, 0, (), new=True)
+    _read_into(conn, load.storage, path)
+    columns = _normalise_headers(conn, load.storage, path, table)
+    rows = fetch_one(conn, f"SELECT count(*) FROM {load.storage}")[0]
     offset = 2 if path.suffix.lower() == ".csv" else 1
-    return RawFile(table, str(path), sha, rows, columns, offset)
+    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
+                 [seq, table, str(path), sha, rows, list(columns), offset, run_id])
+    return Load(seq, table, str(path), sha, rows, columns, new=True)
+
+
+def ensure_storage(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give a table with no file at all (engagements are optional) an empty load, so its view exists."""
+    if fetch_one(conn, "SELECT count(*) FROM raw.loads WHERE table_name = ?", [table])[0]:
+        return
+    seq = fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
+    cols = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in KNOWN_COLUMNS[table])
+    conn.execute(f"CREATE OR REPLACE TABLE raw.{table}_load_{seq} AS SELECT {cols} LIMIT 0")
+    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, NULL, 0, ?, 2, getvariable('run_id'), getvariable('loaded_at'))",
+                 [seq, table, f"{table} (no file)", list(KNOWN_COLUMNS[table])])
+
+
+def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """SQL for the views `raw.<table>_all` (every load's rows with _load_seq, _file, _line) and
+    `raw.<table>` (the current rows: per id, only the latest load that has it)."""
+    loads = conn.execute("SELECT seq, file, columns, line_offset FROM raw.loads WHERE table_name = ? ORDER BY seq",
+                         [table]).fetchall()
+    parts = []
+    for seq, file, columns, offset in loads:
+        line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
+        name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
+            else quote_literal(file)
+        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM raw.{table}_load_{seq}")
+    statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + "\nUNION ALL BY NAME\n".join(parts)]
+    if len(parts) == 1:
+        return statements + [f"CREATE OR REPLACE VIEW raw.{table} AS SELECT * FROM raw.{table}_all"]
+    key = f"nullif(trim(a.{quote_ident(ID_COLUMNS[table])}), '')"
+    return statements + [
+        f"CREATE OR REPLACE VIEW raw.{table} AS "
+        f"WITH latest AS (SELECT {key} AS k, max(a._load_seq) AS m FROM raw.{table}_all a GROUP BY 1) "
+        f"SELECT a.* FROM raw.{table}_all a LEFT JOIN latest l ON l.k = {key} "
+        f"WHERE l.k IS NULL OR a._load_seq = l.m"]
+
+
+def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns users wrote across every load of a table (lineage columns left out), in first-seen order."""
+    seen: list[str] = []
+    for (columns,) in conn.execute("SELECT columns FROM raw.loads WHERE table_name = ? ORDER BY seq", [table]).fetchall():
+        seen += [c for c in columns if not c.startswith("_") and c not in seen]
+    return seen
 
 
 def file_sha256(path: Path) -> str:
@@ -121,13 +159,12 @@ def file_sha256(path: Path) -> str:
 def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path) -> None:
     source = quote_literal(str(path))
     if path.suffix.lower() == ".parquet":
-        reader = f"read_parquet({source})"
-        select = "SELECT COLUMNS(*)::VARCHAR"
+        statement = f"CREATE OR REPLACE TABLE {target} AS SELECT COLUMNS(*)::VARCHAR FROM read_parquet({source})"
     else:
-        reader = f"read_csv({source}, header = true, all_varchar = true, auto_detect = true, quote = '\"', escape = '\"')"
-        select = "SELECT *"
+        statement = (f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv({source}, header = true, "
+                     "all_varchar = true, quote = '\"', escape = '\"')")
     try:
-        conn.execute(f"CREATE OR REPLACE TABLE {target} AS {select} FROM {reader}")
+        conn.execute(statement)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise InputError([Problem(str(path), "file", f"cannot be read as {path.suffix[1:].upper()}: {first}",
@@ -135,7 +172,8 @@ def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path) -> None
 
 
 def _normalise_headers(conn: duckdb.DuckDBPyConnection, target: str, path: Path, table: str) -> tuple[str, ...]:
-    """Rename contract columns written in another case or with spaces; fail on missing required ones."""
+    """Rename contract columns written in another case or with spaces, add absent optional ones as empty,
+    and fail on missing required ones."""
     columns = [row[0] for row in conn.execute(f"DESCRIBE {target}").fetchall()]
     for column in columns:
         canonical = column.strip().lower().replace(" ", "_")
@@ -144,7 +182,11 @@ def _normalise_headers(conn: duckdb.DuckDBPyConnection, target: str, path: Path,
     columns = [row[0] for row in conn.execute(f"DESCRIBE {target}").fetchall()]
     missing = [c for c in REQUIRED_COLUMNS[table] if c not in columns]
     if missing:
+        conn.execute(f"DROP TABLE {target}")
         raise InputError([Problem(str(path), "header (line 1)", f"required column(s) missing: {', '.join(missing)}",
                                   f"add the column(s) to the export; {table} needs {', '.join(REQUIRED_COLUMNS[table])}"
                                   f" (found: {', '.join(columns[:12])})")])
-    return tuple(columns)
+    for column in KNOWN_COLUMNS[table]:
+        if column not in columns:
+            conn.execute(f"ALTER TABLE {target} ADD COLUMN {quote_ident(column)} VARCHAR")
+    return tuple(columns) + tuple(c for c in KNOWN_COLUMNS[table] if c not in columns)

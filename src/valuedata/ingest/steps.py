@@ -9,14 +9,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from valuedata.ingest.files import LINEAGE_FILE, RawFile, check_input_folder, load_raw_table
+from valuedata.ingest.files import (ID_COLUMNS, KNOWN_COLUMNS, Load, append_file, ensure_storage, input_columns,
+                                    input_files, view_statements)
 from valuedata.maps import ValueMap, load_maps, map_frames
 from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
 
 CRM_TABLES = ("reps", "deals", "engagements")  # in dependency order
-ID_COLUMNS = {"reps": "rep_id", "deals": "deal_id", "engagements": "engagement_id"}
-DEAL_COLUMNS = ("deal_id", "account_id", "account_name", "segment", "rep_id", "amount", "currency",
-                "created_at", "closed_at", "outcome", "map_id", "_file", "_line")
+DEAL_COLUMNS = KNOWN_COLUMNS["deals"] + ("map_id", "_file", "_line", "_load_seq")
 
 
 @dataclass(frozen=True)
@@ -27,11 +26,8 @@ class TableLoad:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_superseded: int
     rules: dict[str, int]
-
-    @property
-    def reconciled(self) -> bool:
-        return self.rows_read == self.rows_loaded + self.rows_quarantined
 
 
 def start_run(conn: duckdb.DuckDBPyConnection, run_id: str, input_dir: Path, source: str = "native") -> None:
@@ -49,9 +45,10 @@ def set_run_variables(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
     run_sql(conn, "macros.sql")
 
 
-def load_value_maps(conn: duckdb.DuckDBPyConnection, input_dir: Path) -> list[ValueMap]:
-    """Validate every map (InputError lists every problem) and write the core.value_map_* tables."""
-    maps = load_maps(input_dir / "maps")
+def load_value_maps(conn: duckdb.DuckDBPyConnection, input_dir: Path, batch_dir: Path | None = None) -> list[ValueMap]:
+    """Validate every map (InputError lists every problem) and write the core.value_map_* tables.
+    A batch's maps/ files replace the input folder's files of the same name."""
+    maps = load_maps(input_dir / "maps", batch_dir / "maps" if batch_dir else None)
     frames = map_frames(maps)
     for name, frame in frames.items():
         conn.register(f"{name}_frame", frame)
@@ -60,89 +57,90 @@ def load_value_maps(conn: duckdb.DuckDBPyConnection, input_dir: Path) -> list[Va
     return maps
 
 
-def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path) -> list[RawFile]:
-    """Read every CRM file into raw.* as text and describe them in raw.files."""
-    files = check_input_folder(input_dir)
-    loaded = [load_raw_table(conn, table, files[table]) for table in CRM_TABLES]
-    frame = pl.DataFrame(
-        [{"table_name": f.table, "file": f.file, "sha256": f.sha256, "rows_read": f.rows_read,
-          "line_offset": f.line_offset, "columns": list(f.columns)} for f in loaded],
-        schema={"table_name": pl.String, "file": pl.String, "sha256": pl.String, "rows_read": pl.Int64,
-                "line_offset": pl.Int32, "columns": pl.List(pl.String)})
-    conn.register("raw_files_frame", frame)
-    run_sql(conn, "raw/files.sql")
-    conn.unregister("raw_files_frame")
-    return loaded
-
-
-def raw_file(conn: duckdb.DuckDBPyConnection, table: str) -> RawFile:
-    """The raw.files description of one CRM table, as loaded earlier in this run."""
-    row = fetch_one(conn, "SELECT file, sha256, rows_read, columns, line_offset FROM raw.files WHERE table_name = ?",
-                       [table])
-    if row is None:
-        raise RuntimeError(f"raw.{table} has not been loaded in this run")
-    file, sha, rows, columns, offset = row
-    return RawFile(table, file, sha, rows, tuple(columns), offset)
+def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str,
+                   batch_dir: Path | None = None) -> list[Load]:
+    """Append the input folder's CRM files (then a batch's) to the raw layer, skipping content loaded before."""
+    loads = [append_file(conn, table, path, run_id) for table, path in input_files(input_dir, batch_dir)]
+    for table in CRM_TABLES:
+        ensure_storage(conn, table)
+        for statement in view_statements(conn, table):
+            conn.execute(statement)
+    return loads
 
 
 def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Check raw.<table> row by rule and load the good rows into core.<table>; returns rows loaded."""
-    raw = raw_file(conn, table)
-    run_sql(conn, f"staging/{table}_checked.sql", line_expr=raw.line_expr, file_expr=raw.file_expr,
-            row_struct=_row_struct(raw))
-    if table == "engagements":
-        run_sql(conn, "staging/title_roles.sql")
+    """Check the current rows of raw.<table> rule by rule and load the good ones into core.<table>."""
+    row_struct = _row_struct(conn, table)
     if table == "deals":
-        run_sql(conn, "core/deals.sql", attribute_select=_deal_attributes(conn, raw))
+        attributes = _deal_attributes(conn)
+        run_sql(conn, "staging/deals_checked.sql", row_struct=row_struct,
+                attribute_columns="".join(f", {quote_ident(a.source)}" for a in attributes))
+        run_sql(conn, "core/deals.sql", attribute_select="".join(f", {a.select}" for a in attributes))
     else:
+        run_sql(conn, f"staging/{table}_checked.sql", row_struct=row_struct)
+        if table == "engagements":
+            run_sql(conn, "staging/title_roles.sql")
         run_sql(conn, f"core/{table}.sql")
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
 
 
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
-    """Quarantine the rows of raw.<table> that broke a rule and reconcile the table per source file."""
-    raw = raw_file(conn, table)
-    run_sql(conn, "audit/quarantine.sql", table=table, id_column=ID_COLUMNS[table], row_struct=_row_struct(raw))
-    sha = quote_literal(raw.sha256) if raw.sha256 and LINEAGE_FILE not in raw.columns else "NULL"
-    run_sql(conn, "audit/loads.sql", table=table, file_expr=raw.file_expr, sha256=sha)
+    """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table."""
+    run_sql(conn, "audit/quarantine.sql", table=table, id_column=ID_COLUMNS[table], row_struct=_row_struct(conn, table))
+    run_sql(conn, "audit/loads.sql", table=table)
     return _table_load(conn, table)
 
 
-def _row_struct(raw: RawFile) -> str:
+def _row_struct(conn: duckdb.DuckDBPyConnection, table: str) -> str:
     """SQL for the row as the user wrote it (lineage columns left out), on raw table alias `r`."""
-    return "struct_pack(" + ", ".join(f"{quote_ident(c)} := r.{quote_ident(c)}" for c in raw.input_columns) + ")"
+    return "struct_pack(" + ", ".join(f"{quote_ident(c)} := r.{quote_ident(c)}"
+                                      for c in input_columns(conn, table)) + ")"
 
 
-def _deal_attributes(conn: duckdb.DuckDBPyConnection, raw: RawFile) -> str:
-    """Type the extra deal columns (DOUBLE when every value is a number), record them, return their SELECT."""
-    extra = [c for c in raw.input_columns if c not in DEAL_COLUMNS and c not in ("amount", "currency")]
-    rows, select = [], []
+@dataclass(frozen=True)
+class DealAttribute:
+    """An extra deals column kept as a typed attribute of core.deals."""
+
+    name: str
+    source: str
+    data_type: str
+    filled: int
+
+    @property
+    def select(self) -> str:
+        ident = quote_ident(self.source)
+        value = f"staging.clean({ident})" if self.data_type == "VARCHAR" else f"TRY_CAST(staging.clean({ident}) AS DOUBLE)"
+        return f"{value} AS {quote_ident(self.name)}"
+
+
+def _deal_attributes(conn: duckdb.DuckDBPyConnection) -> list[DealAttribute]:
+    """Type the extra deal columns (DOUBLE when every value is a number) and record them in core.deal_attributes."""
+    extra = [c for c in input_columns(conn, "deals") if c not in KNOWN_COLUMNS["deals"]]
+    attributes = []
     for column in extra:
         ident = quote_ident(column)
         filled, numeric = fetch_one(
-            conn, f"SELECT count(nullif(trim({ident}), '')), count(TRY_CAST(nullif(trim({ident}), '') AS DOUBLE)) "
-            "FROM raw.deals")
-        data_type = "DOUBLE" if filled and filled == numeric else "VARCHAR"
+            conn, f"SELECT count(staging.clean({ident})), count(TRY_CAST(staging.clean({ident}) AS DOUBLE)) FROM raw.deals")
         name = column if column not in DEAL_COLUMNS else f"attr_{column}"
-        expr = f"TRY_CAST(nullif(trim(r.{ident}), '') AS DOUBLE)" if data_type == "DOUBLE" else f"nullif(trim(r.{ident}), '')"
-        select.append(f", {expr} AS {quote_ident(name)}")
-        rows.append({"name": name, "source_column": column, "data_type": data_type, "deals_with_value": filled})
-    frame = pl.DataFrame(rows, schema={"name": pl.String, "source_column": pl.String, "data_type": pl.String,
-                                       "deals_with_value": pl.Int64})
+        attributes.append(DealAttribute(name, column, "DOUBLE" if filled and filled == numeric else "VARCHAR", filled))
+    frame = pl.DataFrame([{"name": a.name, "source_column": a.source, "data_type": a.data_type,
+                           "deals_with_value": a.filled} for a in attributes],
+                         schema={"name": pl.String, "source_column": pl.String, "data_type": pl.String,
+                                 "deals_with_value": pl.Int64})
     conn.register("deal_attributes_frame", frame)
     run_sql(conn, "core/deal_attributes.sql")
     conn.unregister("deal_attributes_frame")
-    return "".join(select)
+    return attributes
 
 
 def _table_load(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
-    read, loaded, quarantined = fetch_one(
-        conn, "SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined) FROM audit.loads "
+    read, loaded, quarantined, superseded = fetch_one(
+        conn, "SELECT sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_superseded) FROM audit.loads "
         "WHERE run_id = getvariable('run_id') AND table_name = ?", [table])
     rules = dict(conn.execute(
-        "SELECT rule, count(*) FROM audit.quarantine WHERE run_id = getvariable('run_id') AND table_name = ? "
-        "GROUP BY rule ORDER BY rule", [table]).fetchall())
-    return TableLoad(table, int(read or 0), int(loaded or 0), int(quarantined or 0), rules)
+        "SELECT rule, count(*) FROM audit.quarantine WHERE table_name = ? GROUP BY rule ORDER BY rule",
+        [table]).fetchall())
+    return TableLoad(table, int(read or 0), int(loaded or 0), int(quarantined or 0), int(superseded or 0), rules)
 
 
 def build_deal_coverage(conn: duckdb.DuckDBPyConnection) -> int:

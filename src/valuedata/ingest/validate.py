@@ -54,7 +54,7 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
     with native_input(input_dir, source) as prepared, duckdb.connect() as conn:
         run_sql(conn, "schemas.sql")
         steps.set_run_variables(conn, "validate")
-        for step in (lambda: steps.load_value_maps(conn, prepared), lambda: steps.load_raw_files(conn, prepared)):
+        for step in (lambda: steps.load_value_maps(conn, prepared), lambda: steps.load_raw_files(conn, prepared, "validate")):
             try:
                 step()
             except InputError as exc:

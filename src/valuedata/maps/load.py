@@ -22,9 +22,12 @@ def map_files(maps_dir: Path) -> list[Path]:
     return sorted(p for p in maps_dir.iterdir() if p.suffix.lower() in MAP_SUFFIXES and p.is_file())
 
 
-def load_maps(maps_dir: Path) -> list[ValueMap]:
-    """Parse and validate every map in `maps_dir`; raise InputError listing every problem."""
-    files = map_files(maps_dir)
+def load_maps(maps_dir: Path, overlay_dir: Path | None = None) -> list[ValueMap]:
+    """Parse and validate every map in `maps_dir` (a file of the same name in `overlay_dir` replaces it);
+    raise InputError listing every problem."""
+    chosen = {p.name: p for p in map_files(maps_dir)}
+    chosen |= {p.name: p for p in map_files(overlay_dir)} if overlay_dir else {}
+    files = [chosen[name] for name in sorted(chosen)]
     if not files:
         raise InputError([Problem(str(maps_dir), "folder", "no value maps (*.yaml, *.yml, *.json) found",
                                   "add at least one map; see CONTRACT §1.1 or seeds/maps/ for an example")])

@@ -37,9 +37,9 @@ RULES: dict[str, Rule] = {r.name: r for r in [
          "(SELECT map_id, item_id AS to_id FROM core.value_map_items WHERE kind = 'issue') i USING (map_id, to_id)"),
     Rule("map_items_unique", "item ids are unique within each map",
          "SELECT count(*) - count(DISTINCT (map_id, item_id)) FROM core.value_map_items"),
-    Rule("loads_reconcile", "for every file of this run, rows read = rows loaded + rows quarantined",
+    Rule("loads_reconcile", "for every file, rows read = rows loaded + rows quarantined (+ rows superseded by a later export)",
          "SELECT count(*) FROM audit.loads WHERE run_id = getvariable('run_id') "
-         "AND rows_read <> rows_loaded + rows_quarantined"),
+         "AND (NOT reconciled OR rows_read <> rows_loaded + rows_quarantined + rows_superseded)"),
     Rule("coverage_one_row_per_deal", "analytics.deal_coverage has exactly the deals of core.deals",
          "SELECT (SELECT count(*) FROM core.deals) - (SELECT count(*) FROM analytics.deal_coverage d "
          "SEMI JOIN core.deals c USING (deal_id)) + (SELECT count(*) - count(DISTINCT deal_id) FROM analytics.deal_coverage)"),

@@ -1,0 +1,132 @@
+"""Sensors for sales ops' inbox: load complete drops, then archive or reject them when their run ends."""
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from dagster import (DagsterEventType, DagsterInstance, DagsterRun, DagsterRunStatus, DefaultSensorStatus,
+                     RunFailureSensorContext, RunRequest, RunStatusSensorContext, SensorEvaluationContext,
+                     SensorResult, SkipReason, run_failure_sensor, run_status_sensor, sensor)
+
+from valuedata import inbox
+from valuedata.config import Settings
+
+BATCH_TAG = "valuedata/batch"
+SENSOR_INTERVAL_SECONDS = int(os.environ.get("VALUEDATA_SENSOR_INTERVAL_SECONDS") or 30)
+_CHECK_FAILED = "DagsterAssetCheckFailedError"
+
+
+@sensor(job_name="refresh", minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
+        description="Watches $VALUEDATA_INBOX (default inbox/): once dropped CRM exports stop changing, moves them "
+                    "to inbox/.batches/<batch_id>/ and runs `refresh` on them.")
+def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
+    """Claim a complete drop as a batch and request one `refresh` run per batch not requested yet."""
+    folder = inbox.inbox_dir()
+    cursor = inbox.InboxCursor.from_json(context.cursor)
+    tick = inbox.check_inbox(folder, cursor.files, datetime.now(timezone.utc))
+    if tick.rejected:
+        context.log.warning(f"rejected a drop with files valuedata does not read: see {tick.rejected / inbox.REPORT}")
+    batches = inbox.claimed_batches(folder)
+    requests = [_batch_run(batch) for batch in batches if batch.name not in cursor.requested]
+    next_cursor = inbox.InboxCursor(tick.snapshot, tuple(batch.name for batch in batches)).to_json()
+    if requests:
+        return SensorResult(run_requests=requests, cursor=next_cursor)
+    waiting = f"waiting for {', '.join(tick.waiting)} to stop changing" if tick.waiting else f"nothing new in {folder}"
+    return SensorResult(skip_reason=waiting, cursor=next_cursor)
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, name="inbox_archive",
+                   minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
+                   description="Moves the inbox batch of a successful run to inbox/archive/<run_id>/ with a REPORT.txt.")
+def inbox_archive(context: RunStatusSensorContext) -> SkipReason | None:
+    """A batch loaded: file it under archive/ with the rows read, loaded and set aside."""
+    run = context.dagster_run
+    batch = _batch_of(run)
+    if batch is None:
+        return SkipReason(f"run {run.run_id} loaded no inbox batch")
+    summary = inbox.load_summary(_warehouse_of(run), run.run_id, batch.name)
+    folder = inbox.archive_batch(batch, run.run_id, summary, datetime.now(timezone.utc))
+    context.log.info(f"batch {batch.name} loaded, archived in {folder}")
+    return None
+
+
+@run_failure_sensor(name="inbox_reject", minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+                    default_status=DefaultSensorStatus.RUNNING,
+                    description="Moves the inbox batch of a failed run to inbox/rejected/<run_id>/ with a REPORT.txt "
+                                "saying what failed and how to resubmit.")
+def inbox_reject(context: RunFailureSensorContext) -> SkipReason | None:
+    """A batch failed: file it under rejected/ with what went wrong, in the run's own words."""
+    return _reject(context, _problems(context.instance, context.dagster_run.run_id))
+
+
+@run_status_sensor(run_status=DagsterRunStatus.CANCELED, name="inbox_reject_canceled",
+                   minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
+                   description="Moves the inbox batch of a canceled run to inbox/rejected/<run_id>/ with a REPORT.txt.")
+def inbox_reject_canceled(context: RunStatusSensorContext) -> SkipReason | None:
+    """A batch's run was canceled: file it under rejected/ so it is not stuck in .batches/."""
+    return _reject(context, ["the run was canceled in Dagster before it finished; the files themselves may be fine"])
+
+
+def _reject(context: RunStatusSensorContext, problems: list[str]) -> SkipReason | None:
+    run = context.dagster_run
+    batch = _batch_of(run)
+    if batch is None:
+        return SkipReason(f"run {run.run_id} loaded no inbox batch")
+    folder = inbox.reject_batch(batch, run.run_id, problems, datetime.now(timezone.utc))
+    context.log.warning(f"batch {batch.name} not loaded, moved to {folder}: {'; '.join(problems)}")
+    return None
+
+
+def _batch_run(batch: Path) -> RunRequest:
+    config = {"batch_dir": str(batch.resolve())}
+    return RunRequest(run_key=batch.name, run_config={"resources": {"warehouse": {"config": config}}},
+                      tags={BATCH_TAG: batch.name})
+
+
+def _warehouse_config(run: DagsterRun) -> dict:
+    return run.run_config.get("resources", {}).get("warehouse", {}).get("config", {})
+
+
+def _batch_of(run: DagsterRun) -> Path | None:
+    """The inbox batch folder a run loaded, if it was started by the inbox sensor and is still waiting."""
+    batch_id = run.tags.get(BATCH_TAG)
+    return inbox.batch_folder(_warehouse_config(run).get("batch_dir", ""), batch_id) if batch_id else None
+
+
+def _warehouse_of(run: DagsterRun) -> Path:
+    return Settings.resolve(warehouse=_warehouse_config(run).get("warehouse") or None).warehouse
+
+
+def _problems(instance: DagsterInstance, run_id: str) -> list[str]:
+    """What failed in a run, in plain words: failed blocking checks, step errors, else the run's own failure."""
+    events = [r.event_log_entry.dagster_event for r in instance.get_records_for_run(
+        run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.ASSET_CHECK_EVALUATION,
+                         DagsterEventType.RUN_FAILURE}).records]
+    problems = []
+    for event in events:
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION:
+            check = event.event_specific_data
+            if not check.passed and check.blocking:
+                problems.append(f"check {check.check_name} on {'.'.join(check.asset_key.path)} failed: "
+                                f"{check.description} ({_violations(check.metadata)})")
+        elif event.event_type == DagsterEventType.STEP_FAILURE:
+            chain = _error_chain(event.step_failure_data.error)
+            if chain and chain[0][0] != _CHECK_FAILED:
+                problems.append(inbox.plain_error([message for _, message in chain]))
+    if problems:
+        return problems
+    return [inbox.plain_error([m for _, m in _error_chain(getattr(e.event_specific_data, "error", None))]) or e.message
+            for e in events if e.event_type == DagsterEventType.RUN_FAILURE]
+
+
+def _error_chain(error) -> list[tuple[str, str]]:
+    chain = []
+    while error is not None:
+        chain.append((error.cls_name, error.message))
+        error = error.cause
+    return chain
+
+
+def _violations(metadata) -> str:
+    value = metadata.get("violations")
+    return f"{value.value} row(s) break it" if value is not None else "see the run's log"

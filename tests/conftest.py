@@ -1,0 +1,34 @@
+"""Shared fixtures: small input folders on disk, the real CLI in a subprocess, warehouse reads."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parents[1]
+VALUEDATA = Path(sys.executable).parent / "valuedata"
+
+
+@pytest.fixture
+def mini_input(tmp_path: Path) -> Path:
+    """A copy of tests/data/mini (one map, one bad row per rule) that a test may edit."""
+    target = tmp_path / "input"
+    shutil.copytree(DATA / "mini", target)
+    return target
+
+
+def run_cli(*args: str, cwd: Path = REPO, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the installed `valuedata` command and capture its output."""
+    return subprocess.run([str(VALUEDATA), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    """Rows of a read-only query against a published warehouse."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()

@@ -1,0 +1,70 @@
+"""The real `valuedata` command in a subprocess: help, validate, sql."""
+
+import csv
+import io
+import json
+
+import pytest
+
+from conftest import run_cli
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sql"], ["generate"]])
+def test_every_command_explains_itself(command):
+    result = run_cli(*command, "--help")
+    assert result.returncode == 0
+    assert "Usage" in result.stdout and len(result.stdout) > 300
+
+
+def test_validate_reports_every_problem_and_writes_nothing(mini_input, tmp_path):
+    before = sorted(p.name for p in mini_input.rglob("*"))
+    result = run_cli("validate", "--input", str(mini_input), cwd=tmp_path)
+    assert result.returncode == 1  # rows would be quarantined
+    assert "deals: 16 rows, 5 would load, 11 would be quarantined" in result.stdout
+    assert "deals.csv:7: bad_amount: amount 'abc'" in result.stdout
+    assert sorted(p.name for p in mini_input.rglob("*")) == before
+    assert list(tmp_path.iterdir()) == [mini_input.parent / "input"] or not (tmp_path / "warehouse").exists()
+
+
+def test_validate_on_clean_input_exits_zero(mini_input):
+    for name, keep in [("reps.csv", 3), ("deals.csv", 5), ("engagements.csv", 7)]:
+        path = mini_input / name
+        path.write_text("\n".join(path.read_text().splitlines()[:keep]) + "\n")
+    result = run_cli("validate", "--input", str(mini_input))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "inputs are valid" in result.stdout
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    import shutil
+    from conftest import DATA
+    root = tmp_path_factory.mktemp("cli")
+    shutil.copytree(DATA / "mini", root / "input")
+    warehouse = root / "valuedata.duckdb"
+    result = run_cli("run", "--input", str(root / "input"), "--warehouse", str(warehouse),
+                     "--dashboards", str(root / "dash"))
+    assert result.returncode == 0, result.stderr
+    assert str(warehouse) in result.stdout
+    return warehouse
+
+
+def test_sql_prints_csv_and_json_for_machines(built):
+    q = "SELECT deal_id, key_role_coverage, roles_engaged FROM analytics.deal_coverage ORDER BY deal_id"
+    rows = list(csv.DictReader(io.StringIO(run_cli("sql", q, "--warehouse", str(built), "--format", "csv").stdout)))
+    assert rows[0] == {"deal_id": "D1", "key_role_coverage": "1.0",
+                       "roles_engaged": "maintenance_engineer;production_manager"}
+    lines = run_cli("sql", q, "--warehouse", str(built), "--format", "json").stdout.splitlines()
+    assert json.loads(lines[1]) == {"deal_id": "D11", "key_role_coverage": 0.0, "roles_engaged": []}
+
+
+def test_sql_is_read_only_and_errors_are_one_line(built):
+    result = run_cli("sql", "DELETE FROM core.deals", "--warehouse", str(built))
+    assert result.returncode == 1 and "read-only" in result.stderr.lower() and "Traceback" not in result.stderr
+    result = run_cli("sql", "SELECT * FROM nope", "--warehouse", str(built))
+    assert result.returncode == 1 and "nope" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
+    result = run_cli("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
+    assert result.returncode == 1 and "run `valuedata run` first" in result.stderr

@@ -1,0 +1,29 @@
+"""Incremental loads: unchanged files are skipped, later exports supersede earlier versions, history stays."""
+
+from conftest import query, run_cli
+
+
+def test_a_batch_supersedes_deals_and_keeps_history(mini_input, tmp_path):
+    warehouse = tmp_path / "valuedata.duckdb"
+    assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "deals.csv").write_text(
+        "deal_id,account_id,account_name,segment,rep_id,amount,currency,created_at,closed_at,outcome\n"
+        "D3,A3,Cog,manufacturing,r1,900,USD,2025-02-01,2025-04-01,won\n"      # the open deal closes
+        "D30,A30,Zed,manufacturing,r2,50,USD,2025-04-01,,open\n")              # a new deal
+    from pipelines.run import run_pipeline
+    from valuedata.config import Settings
+    outcome = run_pipeline(Settings.resolve(mini_input, warehouse, tmp_path / "dash", batch_dir=batch))
+    assert outcome.success, outcome.failure
+    deals = dict(query(warehouse, "SELECT deal_id, outcome FROM core.deals"))
+    assert deals["D3"] == "won" and deals["D30"] == "open" and deals["D1"] == "won"
+    assert len(deals) == 6
+    # the earlier version is still queryable
+    versions = query(warehouse, "SELECT _load_seq, outcome FROM raw.deals_all WHERE deal_id = 'D3' ORDER BY _load_seq")
+    assert [o for _, o in versions] == ["open", "won"]
+    # the base files were not read again, the batch file was
+    statuses = dict(query(warehouse, "SELECT file, status FROM audit.loads WHERE run_id = "
+                                     "(SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)"))
+    assert statuses[str(batch / "deals.csv")] == "loaded"
+    assert statuses[str(mini_input / "deals.csv")].startswith("unchanged since")

@@ -1,0 +1,108 @@
+"""The warehouse file's life: analysts hold it open while runs publish; failed runs change nothing."""
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import query, run_cli
+from valuedata.errors import ValuedataError
+from valuedata.warehouse.lifecycle import Warehouse
+
+READER = textwrap.dedent("""
+    import sys, time, duckdb
+    conn = duckdb.connect(sys.argv[1], read_only=True)
+    before = conn.execute("SELECT count(*) FROM core.deals").fetchall()[0][0]
+    print("open", before, flush=True)
+    sys.stdin.readline()                      # hold the file open until told to read again
+    after = conn.execute("SELECT count(*) FROM core.deals").fetchall()[0][0]
+    tables = conn.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'core'").fetchall()[0][0]
+    print("still", after, tables, flush=True)
+""")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_rerun_while_an_analyst_holds_the_file_open(mini_input, tmp_path):
+    warehouse = tmp_path / "wh" / "valuedata.duckdb"
+    first = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+    assert first.returncode == 0, first.stderr
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().split() == ["open", "5"]
+        # the analyst's file stays open; a new export adds a deal and the pipeline runs again
+        with open(mini_input / "deals.csv", "a") as deals:
+            deals.write("D20,A20,New,manufacturing,r1,10,USD,2025-03-01,,open,inbound,2\n")
+        second = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+        assert second.returncode == 0, second.stderr
+        # the open reader still sees its complete, consistent snapshot
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().split() == ["still", "5", "8"]
+    finally:
+        reader.kill()
+    # a new reader sees the new warehouse
+    assert query(warehouse, "SELECT count(*) FROM core.deals") == [(6,)]
+
+
+def test_same_files_again_give_the_same_warehouse(mini_input, tmp_path):
+    warehouse = tmp_path / "wh" / "valuedata.duckdb"
+    tables = ["core.deals", "core.reps", "core.engagements", "analytics.deal_coverage", "audit.quarantine",
+              "audit.unmapped_titles", "core.value_map_items"]
+    snapshots = []
+    for _ in range(2):
+        assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
+        snapshots.append({t: sorted(map(repr, query(warehouse, f"SELECT * FROM {t}"))) for t in tables})
+    assert snapshots[0] == snapshots[1]
+    statuses = query(warehouse, "SELECT status FROM audit.loads ORDER BY loaded_at DESC, load_seq LIMIT 3")
+    assert all(s.startswith("unchanged since") for (s,) in statuses)
+
+
+def test_broken_map_refused_naming_its_file_and_warehouse_untouched(mini_input, tmp_path):
+    warehouse = tmp_path / "wh" / "valuedata.duckdb"
+    assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
+    before = sha(warehouse)
+    bad = mini_input / "maps" / "controls.yaml"
+    bad.write_text(bad.read_text().replace("addresses: [downtime]", "addresses: [no_such_issue]"))
+    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+    assert result.returncode != 0
+    assert "controls.yaml" in result.stderr and "no_such_issue" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sha(warehouse) == before
+    assert not list(warehouse.parent.glob("*.building*"))  # the failed run's staging file is gone
+
+
+def test_missing_required_column_is_fatal_and_named(mini_input, tmp_path):
+    deals = mini_input / "deals.csv"
+    deals.write_text(deals.read_text().replace("deal_id,account_id", "id,account_id", 1))
+    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 1
+    assert "deals.csv: header (line 1): required column(s) missing: deal_id" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_not_a_csv_is_fatal_and_named(mini_input, tmp_path):
+    (mini_input / "reps.csv").write_bytes(b"\x00\x01\x02 binary junk \xff\xfe")
+    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(tmp_path / "w.duckdb"))
+    assert result.returncode == 1 and "reps.csv" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_deals_file_is_fatal(mini_input, tmp_path):
+    (mini_input / "deals.csv").unlink()
+    result = run_cli("validate", "--input", str(mini_input))
+    assert result.returncode == 1 and "deals.csv: file: is missing" in result.stdout + result.stderr
+
+
+def test_a_second_builder_is_refused_while_one_runs(tmp_path):
+    store = Warehouse(tmp_path / "valuedata.duckdb")
+    with store.build_lock():
+        with pytest.raises(ValuedataError, match="another valuedata run is building"):
+            with store.build_lock():
+                pass
