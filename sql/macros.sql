@@ -1,8 +1,11 @@
 -- Helpers shared by the checking SQL; they live in the run's staging schema.
 CREATE OR REPLACE MACRO staging.clean(t) AS nullif(trim(t), '');
 CREATE OR REPLACE MACRO staging.id_list(t) AS
-    coalesce(list_distinct(list_filter(list_transform(string_split(coalesce(t, ''), ';'), lambda x: trim(x)),
-                                       lambda x: x <> '')), []::VARCHAR[]);
+    CASE WHEN t IS NULL OR trim(t) = '' THEN []::VARCHAR[]
+         WHEN NOT contains(t, ';') THEN [trim(t)]
+         ELSE list_distinct(list_filter(string_split(regexp_replace(trim(t), '\s*;\s*', ';', 'g'), ';'),
+                                        lambda x: trim(x) <> ''))
+    END;
 CREATE OR REPLACE MACRO staging.outcome(t) AS
     CASE regexp_replace(lower(t), '[^a-z]', '', 'g')
         WHEN 'won' THEN 'won' WHEN 'closedwon' THEN 'won'

@@ -21,31 +21,33 @@ dups AS (
     FROM raw.engagements r SEMI JOIN dup_ids d ON staging.clean(r.engagement_id) = d.engagement_id
     GROUP BY ALL
 ),
-map_ids AS (
-    SELECT map_id,
-           list(item_id) FILTER (WHERE kind = 'value_proposition') AS vp_ids,
-           list(item_id) FILTER (WHERE kind = 'issue') AS issue_ids,
-           list(item_id) FILTER (WHERE kind = 'question') AS question_ids
-    FROM core.value_map_items GROUP BY map_id
+deal_maps AS (
+    SELECT s._load_seq, s._file, s._line, d.map_id, s.value_propositions, s.issues, s.questions
+    FROM src s JOIN core.deals d USING (deal_id)
 ),
-map_roles AS (
-    SELECT map_id, list(role_id) AS role_ids FROM core.value_map_roles GROUP BY map_id
+mentions AS (
+    SELECT _load_seq, _file, _line, map_id, 'value_proposition' AS kind, unnest(value_propositions) AS item_id FROM deal_maps
+    UNION ALL SELECT _load_seq, _file, _line, map_id, 'issue', unnest(issues) FROM deal_maps
+    UNION ALL SELECT _load_seq, _file, _line, map_id, 'question', unnest(questions) FROM deal_maps
+),
+unknown AS (
+    SELECT m._load_seq, m._file, m._line, list(m.item_id ORDER BY m.item_id) AS unknown_ids
+    FROM mentions m ANTI JOIN core.value_map_items i
+        ON i.map_id = m.map_id AND i.kind = m.kind AND i.item_id = m.item_id
+    GROUP BY ALL
 ),
 typed AS (
     SELECT s.*, TRY_CAST(s.occurred_at_text AS TIMESTAMP) AS occurred_at,
-           d.deal_id IS NOT NULL AS deal_known, d.map_id,
-           list_filter(s.value_propositions, lambda x: NOT list_contains(coalesce(i.vp_ids, []), x))
-             || list_filter(s.issues, lambda x: NOT list_contains(coalesce(i.issue_ids, []), x))
-             || list_filter(s.questions, lambda x: NOT list_contains(coalesce(i.question_ids, []), x)) AS unknown_ids,
-           s.role_id_given IS NOT NULL AND NOT list_contains(coalesce(r.role_ids, []), s.role_id_given) AS role_unknown,
+           d.deal_id IS NOT NULL AS deal_known, d.map_id, k.unknown_ids,
+           s.role_id_given IS NOT NULL AND r.role_id IS NULL AS role_unknown,
            u.variants, u.first_line
     FROM src s
     LEFT JOIN dups u USING (engagement_id)
     LEFT JOIN core.deals d USING (deal_id)
-    LEFT JOIN map_ids i ON i.map_id = d.map_id
-    LEFT JOIN map_roles r ON r.map_id = d.map_id
+    LEFT JOIN core.value_map_roles r ON r.map_id = d.map_id AND r.role_id = s.role_id_given
+    LEFT JOIN unknown k ON k._load_seq = s._load_seq AND k._file = s._file AND k._line = s._line
 )
-SELECT t.* EXCLUDE (variants, first_line, deal_known, role_unknown),
+SELECT t.* EXCLUDE (variants, first_line, deal_known, role_unknown, unknown_ids),
     CASE
         WHEN t.engagement_id IS NULL OR t.deal_id IS NULL OR t.occurred_at_text IS NULL THEN 'missing_required'
         WHEN t.variants > 1 THEN 'conflicting_duplicate'
@@ -53,7 +55,7 @@ SELECT t.* EXCLUDE (variants, first_line, deal_known, role_unknown),
         WHEN t.occurred_at IS NULL THEN 'bad_date'
         WHEN NOT t.deal_known THEN 'unknown_deal'
         WHEN t.role_unknown THEN 'unknown_role'
-        WHEN len(t.unknown_ids) > 0 THEN 'unknown_map_id'
+        WHEN t.unknown_ids IS NOT NULL THEN 'unknown_map_id'
         WHEN t.channel IS NOT NULL AND t.channel NOT IN ('meeting', 'call', 'email', 'demo', 'other') THEN 'bad_channel'
     END AS rule,
     CASE rule

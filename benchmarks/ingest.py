@@ -1,0 +1,108 @@
+"""Ingest benchmark: valuedata's ingest + validation + coverage against a bare DuckDB read_csv load.
+
+    .venv/bin/python benchmarks/ingest.py [--deals 1000000] [--seed 7]
+
+Generates the dataset once (kept in benchmarks/out/), then runs each contender in its own process
+(so peak RSS is its own) on a fresh DuckDB file, and prints times, peak memory and the ratio.
+Targets: ingest <= 2x the bare load, peak RSS <= 3 GiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+TABLES = ("reps", "deals", "engagements")
+
+
+def bare_load(data: Path, db: Path) -> None:
+    """What a user would do with DuckDB alone: read the three CSVs into tables, types auto-detected."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as conn:
+        for table in TABLES:
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM read_csv('{data / (table + '.csv')}')")
+        conn.execute("CHECKPOINT")
+
+
+def valuedata_ingest(data: Path, db: Path) -> None:
+    """valuedata's ingest: maps, raw, checked core tables, quarantine, reconciliation, coverage, titles."""
+    from valuedata.ingest import steps
+    from valuedata.warehouse.lifecycle import connect_staging
+    from valuedata.warehouse.sql import run_sql
+
+    with connect_staging(db) as conn:
+        run_sql(conn, "schemas.sql")
+        steps.start_run(conn, "bench", data)
+        steps.load_value_maps(conn, data)
+        steps.load_raw_files(conn, data, "bench")
+        for table in steps.CRM_TABLES:
+            steps.build_core_table(conn, table)
+        for table in steps.CRM_TABLES:
+            steps.record_audit(conn, table)
+        steps.build_deal_coverage(conn)
+        steps.build_unmapped_titles(conn)
+        conn.execute("CHECKPOINT")
+
+
+CONTENDERS = {"bare": bare_load, "valuedata": valuedata_ingest}
+
+
+def measure(name: str, data: Path) -> dict:
+    """Run one contender in a child process; return its wall time and peak RSS."""
+    db = OUT / f"{name}.duckdb"
+    for path in (db, Path(f"{db}.wal")):
+        path.unlink(missing_ok=True)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--child", name, "--data", str(data)], check=True)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {"seconds": seconds, "peak_rss_bytes": peak, "db_bytes": db.stat().st_size}
+
+
+def ensure_data(deals: int, seed: int) -> Path:
+    """The benchmark dataset, generated once per (deals, seed)."""
+    data = OUT / f"data-{deals}-{seed}"
+    if not (data / "engagements.csv").exists():
+        from valuedata.generate import generate
+
+        print(f"generating {deals:,} deals into {data} …", flush=True)
+        started = time.perf_counter()
+        generate(data, deals=deals, seed=seed, progress=lambda m: print(f"  {m}", flush=True))
+        print(f"  generated in {time.perf_counter() - started:.1f}s")
+    return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deals", type=int, default=1_000_000, help="deals to generate (engagements ~5x)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--child", choices=CONTENDERS, help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        CONTENDERS[args.child](args.data, OUT / f"{args.child}.duckdb")
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    data = ensure_data(args.deals, args.seed)
+    sizes = {t: (data / f"{t}.csv").stat().st_size for t in TABLES}
+    print(f"input: {sum(sizes.values()) / 1e6:,.0f} MB ({', '.join(f'{t} {s / 1e6:,.0f} MB' for t, s in sizes.items())})")
+    # children's peak RSS is a running maximum, so measure the smaller contender first
+    results = {name: measure(name, data) for name in ("bare", "valuedata")}
+    for name, r in results.items():
+        print(f"{name:>10}: {r['seconds']:6.1f} s   peak RSS {r['peak_rss_bytes'] / 2**30:5.2f} GiB   "
+              f"file {r['db_bytes'] / 1e6:,.0f} MB")
+    ratio = results["valuedata"]["seconds"] / results["bare"]["seconds"]
+    rss = results["valuedata"]["peak_rss_bytes"] / 2**30
+    print(f"ratio valuedata / bare: {ratio:.2f}x (target <= 2.0x)   valuedata peak RSS {rss:.2f} GiB (target <= 3 GiB)")
+    (OUT / "ingest.json").write_text(json.dumps({"deals": args.deals, "ratio": ratio, **results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
