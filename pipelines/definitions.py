@@ -11,7 +11,7 @@ from pipelines.resources import WarehouseResource
 from pipelines.schedules import schedules
 from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 
-warehouse_assets = [ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
+warehouse_assets = [ingest.source_export, ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
                     ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage]
 published = publish_asset([key for a in warehouse_assets for key in a.keys])
 

@@ -1,6 +1,7 @@
 """The warehouse resource: one staging copy of the warehouse per run, published at the end."""
 
 
+import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -51,7 +52,19 @@ class WarehouseResource(ConfigurableResource):
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if not self._published:
             self.store.discard(self._run_id)
+        shutil.rmtree(self.export_dir, ignore_errors=True)
         self._exit.close()
+
+    @property
+    def export_dir(self) -> Path:
+        """Where this run converts a CRM export (--source other than native) into native files."""
+        return self.store.staging_path(self._run_id).with_suffix(".input")
+
+    @property
+    def native_dir(self) -> Path:
+        """The run's input folder in native form: the input folder itself, or the converted export."""
+        settings = self.settings
+        return settings.input_dir if settings.source == "native" else self.export_dir / "native"
 
     @property
     def run_id(self) -> str:

@@ -9,7 +9,7 @@ import pytest
 from conftest import run_cli
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sql"], ["generate"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sql"], ["generate"], ["map", "export"], ["map", "import"]])
 def test_every_command_explains_itself(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0
@@ -68,3 +68,28 @@ def test_sql_is_read_only_and_errors_are_one_line(built):
 def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
     result = run_cli("sql", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb"))
     assert result.returncode == 1 and "run `valuedata run` first" in result.stderr
+
+
+def test_salesforce_export_runs_end_to_end_with_its_audit(tmp_path):
+    from conftest import REPO
+    warehouse = tmp_path / "valuedata.duckdb"
+    result = run_cli("run", "--input", str(REPO / "tests/fixtures/exports/salesforce"), "--source", "salesforce",
+                     "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    from conftest import query
+    ignored = dict(query(warehouse, "SELECT file, rows_ignored FROM audit.source_files"))
+    assert ignored["Opportunity.csv"] == 1  # one IsDeleted row
+    assert query(warehouse, "SELECT count(*) FROM core.deals") == [(4,)]
+    assert {f for (f,) in query(warehouse, "SELECT DISTINCT _file FROM core.engagements")} == {"Task.csv", "Event.csv"}
+
+
+def test_value_maps_round_trip_through_excel(tmp_path):
+    from conftest import REPO
+    import yaml
+    xlsx = tmp_path / "maps.xlsx"
+    assert run_cli("map", "export", "--xlsx", str(xlsx), "--input", str(REPO / "seeds")).returncode == 0
+    (tmp_path / "back" / "maps").mkdir(parents=True)
+    assert run_cli("map", "import", str(xlsx), "--input", str(tmp_path / "back")).returncode == 0
+    for original in (REPO / "seeds" / "maps").glob("*.yaml"):
+        again = tmp_path / "back" / "maps" / original.name
+        assert yaml.safe_load(again.read_text()) == yaml.safe_load(original.read_text())

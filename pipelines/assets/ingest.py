@@ -5,31 +5,49 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from pipelines.resources import WarehouseResource
 from valuedata.ingest import steps
+from valuedata.ingest.prepared import convert_export, record_source
 
 MAP_TABLES = ("value_maps", "value_map_roles", "value_map_items", "value_map_links")
 
 
+@asset(key=["raw", "source_export"], group_name="raw", kinds={"csv"})
+def source_export(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    """With --source salesforce | hubspot | mapping.yaml: convert the export into native files for this run."""
+    source = warehouse.settings.source
+    if source == "native":
+        return MaterializeResult(metadata={"source": source})
+    prepared = convert_export(warehouse.settings.input_dir, source, warehouse.export_dir)
+    with warehouse.connect() as conn:
+        record_source(conn, source, prepared)
+    for note in prepared.notes:
+        context.log.warning(note)
+    return MaterializeResult(metadata={"source": source, "files": prepared.source_audit.height,
+                                       "notes": "\n".join(prepared.notes)})
+
+
 @multi_asset(specs=[AssetSpec(["core", t], group_name="maps", kinds={"duckdb", "yaml"},
+                              deps=[AssetKey(["raw", "source_export"])],
                               description=f"core.{t}: the validated customer value maps.") for t in MAP_TABLES])
 def value_maps(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Validate every value map (a broken map stops the run, naming file and key) and load it."""
     settings = warehouse.settings
     with warehouse.connect() as conn:
         steps.start_run(conn, warehouse.run_id, settings.input_dir, settings.source)
-        maps = steps.load_value_maps(conn, settings.input_dir, settings.batch_dir)
+        maps = steps.load_value_maps(conn, warehouse.native_dir, settings.batch_dir)
     context.log.info(f"{len(maps)} value map(s): {', '.join(m.map_id for m in maps)}")
     for table in MAP_TABLES:
         yield MaterializeResult(asset_key=AssetKey(["core", table]), metadata={"maps": len(maps)})
 
 
 @multi_asset(specs=[AssetSpec(["raw", t], group_name="raw", kinds={"duckdb", "csv"},
+                              deps=[AssetKey(["raw", "source_export"])],
                               description=f"raw.{t}: {t}.csv (or .parquet) as read, every value as text.")
                     for t in steps.CRM_TABLES])
 def crm_files(context: AssetExecutionContext, warehouse: WarehouseResource):
     """Read the CRM files of the input folder into the raw layer."""
     settings = warehouse.settings
     with warehouse.connect() as conn:
-        loads = steps.load_raw_files(conn, settings.input_dir, warehouse.run_id, settings.batch_dir)
+        loads = steps.load_raw_files(conn, warehouse.native_dir, warehouse.run_id, settings.batch_dir)
     for load in loads:
         verb = "read" if load.new else "unchanged, already loaded:"
         context.log.info(f"{verb} {load.rows_read:,} rows from {load.file}")

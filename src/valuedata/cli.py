@@ -101,6 +101,41 @@ def generate(out_dir: Annotated[Path, typer.Option("--out", help="Folder to writ
     out.print(f"wrote {out_dir}: {summary}", highlight=False)
 
 
+map_app = typer.Typer(help="Edit value maps in Excel: export the YAML maps to a workbook, import an edited workbook back.",
+                      no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+
+@map_app.command("export")
+def map_export(xlsx: Annotated[Path, typer.Option("--xlsx", help="Workbook to write (one sheet per kind; see docs/sources.md).")],
+               input_dir: InputOpt = None) -> None:
+    """Write the input folder's value maps (maps/*.yaml) to an Excel workbook for editing."""
+    from valuedata.maps.excel import export_workbook
+
+    settings = Settings.resolve(input_dir)
+    try:
+        path = export_workbook(settings.input_dir / "maps", xlsx)
+    except ValuedataError as exc:
+        _fail(str(exc))
+    out.print(f"wrote {path}", highlight=False)
+
+
+@map_app.command("import")
+def map_import(xlsx: Annotated[Path, typer.Argument(help="An edited workbook made by `valuedata map export`.")],
+               input_dir: InputOpt = None) -> None:
+    """Read an edited workbook back into maps/*.yaml, with the same validation as a run (nothing is
+    written if any problem is found; problems name the sheet, row and column)."""
+    from valuedata.maps.excel import import_workbook
+
+    settings = Settings.resolve(input_dir)
+    try:
+        paths = import_workbook(xlsx, settings.input_dir / "maps")
+    except ValuedataError as exc:
+        _fail(str(exc))
+    for path in paths:
+        out.print(f"wrote {path}", highlight=False)
+
+
 def main() -> None:
     """Entry point that turns user errors into one clear line instead of a traceback."""
     try:

@@ -23,6 +23,7 @@ class ValidationReport:
     loads: list[steps.TableLoad] = field(default_factory=list)
     examples: list[tuple[str, int, str, str]] = field(default_factory=list)
     unmapped_titles: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -30,7 +31,7 @@ class ValidationReport:
 
     def lines(self) -> list[str]:
         """The report in plain language, problems first."""
-        lines = [f"✗ {p}" for p in self.fatal]
+        lines = [f"i {note}" for note in self.notes] + [f"✗ {p}" for p in self.fatal]
         if self.fatal:
             lines.append(f"{len(self.fatal)} problem(s) would stop a run; fix them first.")
         for load in self.loads:
@@ -52,9 +53,11 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
     """Check an input folder against the contract without writing anything."""
     report = ValidationReport()
     with native_input(input_dir, source) as prepared, duckdb.connect() as conn:
+        report.notes = prepared.notes
         run_sql(conn, "schemas.sql")
         steps.set_run_variables(conn, "validate")
-        for step in (lambda: steps.load_value_maps(conn, prepared), lambda: steps.load_raw_files(conn, prepared, "validate")):
+        for step in (lambda: steps.load_value_maps(conn, prepared.dir),
+                     lambda: steps.load_raw_files(conn, prepared.dir, "validate")):
             try:
                 step()
             except InputError as exc:
