@@ -24,7 +24,8 @@ bench: install
 	$(BIN)/python benchmarks/run.py
 
 dev: install
-	$(BIN)/dagster dev
+	mkdir -p .dagster_home
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
 
 clean:
 	rm -rf warehouse dashboards/out .pytest_cache

@@ -6,13 +6,13 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 from pipelines.assets import ingest
 from pipelines.assets.publish import PUBLISH_KEY, publish_asset
 from pipelines.checks import ingest_checks
-from pipelines.freshness import freshness_checks, warehouse_freshness_sensor
+from pipelines.freshness import freshness_audit, freshness_checks, warehouse_freshness_sensor
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import schedules
 from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 
 warehouse_assets = [ingest.source_export, ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
-                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage]
+                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage, freshness_audit]
 published = publish_asset([key for a in warehouse_assets for key in a.keys])
 
 refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), description=(

@@ -40,7 +40,9 @@ class _ProgressHandler(logging.Handler):
             return f"  ✗ {step} failed: {cause.message.strip().splitlines()[0] if cause else ''}"
         evaluation = event.event_specific_data
         if not evaluation.passed:
-            return f"  ✗ check {evaluation.check_name} on {'/'.join(evaluation.asset_key.path)} failed: {dict(evaluation.metadata)}"
+            mark = "✗" if evaluation.blocking else "⚠"
+            return (f"  {mark} check {evaluation.check_name} on {'/'.join(evaluation.asset_key.path)} failed: "
+                    f"{evaluation.description or dict(evaluation.metadata)}")
         return None
 
 

@@ -34,7 +34,8 @@ def run_pipeline(settings: Settings) -> RunOutcome:
             instance=instance, raise_on_error=False)
         failures = [_failure_text(e) for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
         checks = [e.event_specific_data for e in result.all_events
-                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
+                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
+                  and e.event_specific_data.blocking]
     if not result.success or failures or checks:
         reasons = failures + [f"blocking check {c.check_name} on {'/'.join(c.asset_key.path)} failed" for c in checks]
         return RunOutcome(False, "\n".join(reasons) + "\nthe published warehouse was not changed")

@@ -1,0 +1,42 @@
+"""The whole pipeline end to end: the shipped seeds, and a generated world it has never seen."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, query, run_cli
+from valuedata.generate import generate
+
+
+def truth_bad_rows(folder: Path) -> set[tuple]:
+    with open(folder / "_truth" / "bad_rows.csv") as handle:
+        return {(row["file"], int(row["line"]), row["rule"]) for row in csv.DictReader(handle)}
+
+
+def quarantined(warehouse: Path) -> set[tuple]:
+    return {(Path(f).name, line, rule) for f, line, rule in query(warehouse, "SELECT file, line, rule FROM audit.quarantine")}
+
+
+@pytest.mark.slow
+def test_seeds_run_end_to_end(tmp_path):
+    warehouse = tmp_path / "valuedata.duckdb"
+    result = run_cli("run", "--warehouse", str(warehouse), "--dashboards", str(tmp_path / "dash"))
+    assert result.returncode == 0, result.stderr
+    assert quarantined(warehouse) == truth_bad_rows(REPO / "seeds")
+    assert len(truth_bad_rows(REPO / "seeds")) == 20  # every rule at least once
+    assert query(warehouse, "SELECT count(*) FROM analytics.deal_coverage") == [(4000,)]
+    assert query(warehouse, "SELECT bool_and(reconciled) FROM audit.loads") == [(True,)]
+
+
+@pytest.mark.slow
+def test_an_unseen_world_with_bad_rows_loads_exactly_the_good_ones(tmp_path):
+    data = tmp_path / "world"
+    generate(data, deals=2500, seed=2027, bad_rows=40)
+    warehouse = tmp_path / "valuedata.duckdb"
+    assert run_cli("run", "--input", str(data), "--warehouse", str(warehouse)).returncode == 0
+    assert quarantined(warehouse) == truth_bad_rows(data)
+    truth = {row["deal_id"] for row in csv.DictReader(open(data / "_truth" / "deal_truth.csv"))}
+    assert {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals")} == truth
+    rows = query(warehouse, "SELECT rows_read, rows_loaded, rows_quarantined FROM audit.loads")
+    assert all(r == l + q for r, l, q in rows)
