@@ -4,6 +4,7 @@
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
 from pipelines.assets import ingest
+from pipelines.assets.dashboards import dashboards_site
 from pipelines.assets.publish import PUBLISH_KEY, publish_asset
 from pipelines.checks import ingest_checks
 from pipelines.freshness import freshness_audit, freshness_checks, warehouse_freshness_sensor
@@ -19,7 +20,7 @@ refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), descri
     "Ingest the input folder, rebuild every table and publish the warehouse."))
 
 defs = Definitions(
-    assets=[*warehouse_assets, published],
+    assets=[*warehouse_assets, published, dashboards_site],
     asset_checks=[*ingest_checks, *freshness_checks],
     jobs=[refresh_job],
     schedules=schedules,

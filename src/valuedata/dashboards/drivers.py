@@ -1,0 +1,166 @@
+"""drivers.html: adjusted odds ratios and raw lift per segment, with the deals behind each driver."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+from valuedata.dashboards import figures as F
+from valuedata.dashboards import limits
+from valuedata.dashboards import queries as q
+from valuedata.dashboards.context import Context, Page
+from valuedata.dashboards.fmt import num, ok, pct, pts, qval, ratio
+from valuedata.dashboards.html import Chart, Filter, Markup, drill_href, esc, link, notice, page, pwrap, table
+from valuedata.dashboards.labels import ItemText
+
+POOLED = "*"
+
+
+def segment_key(segment: str) -> str:
+    """Filter value of a driver_effects segment: '*' (all deals pooled) is the filter's 'all'."""
+    return q.ALL if segment == POOLED else segment
+
+
+def is_significant(row: dict) -> bool:
+    """The row's `significant` flag, or q < 0.05 when the flag is absent."""
+    if row.get("significant") is not None:
+        return bool(row["significant"])
+    return ok(row.get("q_value")) and row["q_value"] < 0.05
+
+
+def evidence_text(row: dict | None) -> str:
+    """'Adjusted odds ratio 2.1 (1.6–2.8), q=0.001: significant' or 'not enough data'."""
+    if row is None or not ok(row.get("odds_ratio")):
+        return "Adjusted odds ratio: not enough data yet"
+    interval = f" ({ratio(row.get('or_ci_low'))}–{ratio(row.get('or_ci_high'))})" \
+        if ok(row.get("or_ci_low")) and ok(row.get("or_ci_high")) else ""
+    verdict = "significant" if is_significant(row) else "not significant"
+    return f"Adjusted odds ratio {ratio(row['odds_ratio'])}{interval}, {qval(row.get('q_value'))}: {verdict}"
+
+
+def driver_hover(item: ItemText, row: dict) -> str:
+    """Hover text explaining a driver's numbers in words (escaped for Plotly)."""
+    sentence = (f"{item.with_phrase()}: won {pct(row.get('win_rate_with'))} vs {pct(row.get('win_rate_without'))} "
+                f"without (n={num(row.get('deals_with'))}/{num(row.get('deals_without'))}).")
+    lift = f"Raw lift {pts(row.get('lift'))} points"
+    if ok(row.get("lift_ci_low")) and ok(row.get("lift_ci_high")):
+        lift += f" ({pts(row['lift_ci_low'])} to {pts(row['lift_ci_high'])})"
+    return f"{pwrap(sentence)}<br>{lift}.<br>{evidence_text(row)}.<br><i>Click to see the deals.</i>"
+
+
+def ordered_segments(effects: pl.DataFrame, dims: q.Dimensions) -> list[str]:
+    """driver_effects segments shown: pooled first, then the filter's segments by deal count.
+
+    Segments beyond the filter's cap are not shown (their rows stay in analytics.driver_effects).
+    """
+    present = set(effects["segment"].to_list()) if not effects.is_empty() else set()
+    return [s for s in [POOLED] + dims.segments if s in present]
+
+
+def selected(rows: pl.DataFrame) -> pl.DataFrame:
+    """The plotted drivers of one segment: estimated ones, significant first, then by q-value, capped."""
+    est = rows.filter(pl.col("odds_ratio").is_not_null() & (pl.col("odds_ratio") > 0))
+    sig = pl.when(pl.col("significant").is_not_null()).then(pl.col("significant")) \
+        .otherwise(pl.col("q_value") < 0.05).fill_null(False)
+    return est.sort([sig, pl.col("q_value").fill_null(2.0), pl.col("odds_ratio").log().abs()],
+                    descending=[True, False, True]).head(limits.MAX_DRIVERS)
+
+
+def selection(ctx: Context, effects: pl.DataFrame) -> list[tuple[str, str, str]]:
+    """(segment, kind, item_id) of every plotted driver: the drivers the drill-down page covers."""
+    out = []
+    for seg in ordered_segments(effects, ctx.dims):
+        for row in selected(effects.filter(pl.col("segment") == seg)).iter_rows(named=True):
+            out.append((seg, row["kind"], row["item_id"]))
+    return out
+
+
+def build(ctx: Context, effects: pl.DataFrame) -> Page:
+    """The drivers page."""
+    segments = ordered_segments(effects, ctx.dims)
+    if not segments:
+        body = [notice("Driver effects not computed yet (analytics.driver_effects is missing or empty): "
+                       "run the pipeline with enough closed deals.")]
+        return Page("drivers.html", page("Drivers of winning", "drivers.html", body, charts=[], filters=[]),
+                    [], ["drivers: analytics.driver_effects not computed yet"])
+    quality = {r["segment"]: r for r in q.model_quality(ctx.wh).iter_rows(named=True)}
+    variants, sections = {}, []
+    for seg in segments:
+        rows = effects.filter(pl.col("segment") == seg)
+        plotted = selected(rows)
+        drivers = [_driver(ctx, seg, r) for r in plotted.iter_rows(named=True)]
+        variants[segment_key(seg)] = F.forest(drivers)
+        sections.append(_segment_section(ctx, seg, rows, plotted, quality.get(seg)))
+    chart = Chart("forest", "What goes with winning", variants, ["segment"],
+                  help="Left: odds ratio of winning with the item present, adjusted for every other item and the "
+                       "deal's own attributes; filled markers are significant after Benjamini-Hochberg correction "
+                       "(q < 0.05). Right: the raw difference in win rate with and without it. Hover for the "
+                       "numbers in words; click a point to see the deals behind it.")
+    options = [(segment_key(s), "All deals (pooled)" if s == POOLED else s) for s in segments]
+    filters = [Filter("segment", "Segment", options, options[0][0])]
+    body = [chart.markup(), *sections]
+    return Page("drivers.html", page("Drivers of winning", "drivers.html", body, charts=[chart], filters=filters),
+                [chart])
+
+
+def _driver(ctx: Context, seg: str, row: dict) -> F.Driver:
+    item = ctx.text.item(row["kind"], row["item_id"], seg)
+    lift = f"Raw lift {pts(row.get('lift'))} points"
+    if ok(row.get("lift_ci_low")) and ok(row.get("lift_ci_high")):
+        lift += f" ({pts(row['lift_ci_low'])} to {pts(row['lift_ci_high'])})"
+    return F.Driver(label=item.short(), hover=driver_hover(item, row), lift_hover=lift, odds_ratio=row["odds_ratio"],
+                    or_low=row["or_ci_low"], or_high=row["or_ci_high"], lift=row["lift"],
+                    lift_low=row["lift_ci_low"], lift_high=row["lift_ci_high"], significant=is_significant(row),
+                    url=drill_href(segment=seg, kind=row["kind"], item=row["item_id"]))
+
+
+def _segment_section(ctx: Context, seg: str, rows: pl.DataFrame, plotted: pl.DataFrame,
+                     quality: dict | None) -> Markup:
+    key = esc(segment_key(seg))
+    name = "all deals pooled" if seg == POOLED else seg
+    parts = [f'<section class="card" data-exact-segment="{key}"><h2>Drivers in {esc(name)}</h2>']
+    if quality:
+        parts.append(f'<p class="help">{esc(_quality_sentence(quality))}</p>')
+    table_rows = []
+    for r in plotted.iter_rows(named=True):
+        item = ctx.text.item(r["kind"], r["item_id"], seg)
+        table_rows.append([
+            item.short(), (f"{pct(r['win_rate_with'])} of {num(r['deals_with'])}", _sortable(r["win_rate_with"])),
+            (f"{pct(r['win_rate_without'])} of {num(r['deals_without'])}", _sortable(r["win_rate_without"])),
+            (pts(r["lift"]), _sortable(r["lift"])),
+            (f"{ratio(r['odds_ratio'])} ({ratio(r['or_ci_low'])}–{ratio(r['or_ci_high'])})",
+             _sortable(math.log(r["odds_ratio"]))),
+            (qval(r["q_value"]).removeprefix("q=").removeprefix("q"), _sortable(r["q_value"])),
+            link(drill_href(segment=seg, kind=r["kind"], item=r["item_id"]), "deals →")])
+    if table_rows:
+        parts.append(table(["Driver", "Win rate with", "Win rate without", "Lift (points)", "Adjusted odds ratio",
+                            "q", "Deals"], table_rows, numeric={1, 2, 3, 4, 5}))
+    hidden = rows.height - plotted.height
+    missing = rows.filter(pl.col("odds_ratio").is_null() | (pl.col("odds_ratio") <= 0))
+    if hidden > missing.height:
+        parts.append(f'<p class="help">{hidden - missing.height} more estimated drivers are not shown (the chart '
+                     f'keeps the {limits.MAX_DRIVERS} with the most evidence); query analytics.driver_effects '
+                     'for all of them.</p>')
+    if not missing.is_empty():
+        items = "".join(
+            f"<li>{esc(ctx.text.item(r['kind'], r['item_id'], seg).short())} — not enough data "
+            f"({esc(num(r['deals_with']))} deals with, {esc(num(r['deals_without']))} without)</li>"
+            for r in missing.iter_rows(named=True))
+        parts.append(f'<h3>Not enough data to estimate ({missing.height})</h3><ul class="na">{items}</ul>')
+    parts.append("</section>")
+    return Markup("".join(parts))
+
+
+def _sortable(x: float | None) -> str:
+    return f"{x:.6g}" if ok(x) else ""
+
+
+def _quality_sentence(m: dict) -> str:
+    bits = [f"Model fit on {num(m.get('closed_deals'))} closed deals"]
+    if ok(m.get("auc_cv")):
+        bits.append(f"cross-validated AUC {m['auc_cv']:.2f} (0.5 = coin toss, 1 = perfect)")
+    if ok(m.get("brier_cv")) and ok(m.get("baseline_brier")):
+        bits.append(f"Brier score {m['brier_cv']:.3f} vs {m['baseline_brier']:.3f} for always guessing the "
+                    "average win rate (lower is better)")
+    return "; ".join(bits) + "."

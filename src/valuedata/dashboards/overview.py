@@ -1,0 +1,157 @@
+"""index.html: win rate over time, pipeline, key-player coverage vs win rate, data freshness, quarantine."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import polars as pl
+
+from valuedata.dashboards import figures as F
+from valuedata.dashboards import limits
+from valuedata.dashboards import queries as q
+from valuedata.dashboards.context import Context, Page
+from valuedata.dashboards.fmt import money, num, pct
+from valuedata.dashboards.html import Chart, Filter, Markup, esc, notice, page, table
+
+GRAINS = {"quarter": ("Quarter", limits.QUARTERS_SHOWN), "month": ("Month", limits.MONTHS_SHOWN)}
+
+
+def build(ctx: Context) -> Page:
+    """The overview page."""
+    wh, dims = ctx.wh, ctx.dims
+    notes: list[str] = []
+    if not wh.ready("core.deals", "deal_id"):
+        notes.append("overview: core.deals is missing or empty")
+        body = [notice("No deals loaded yet: run `valuedata run` to load the input folder.")]
+        return Page("index.html", page("Overview", "index.html", body, charts=[], filters=[]), [], notes)
+    charts = [winrate_chart(ctx, q.closed_by_month(wh, dims)),
+              pipeline_chart(ctx, q.pipeline_by_quarter(wh, dims))]
+    cov = q.coverage_bins(wh, dims)
+    if cov.is_empty():
+        notes.append("overview: analytics.deal_coverage not computed yet")
+    charts.append(coverage_chart(ctx, cov))
+    h = q.headline(wh)
+    body = [_tiles(h), Markup('<div class="grid2">'), charts[1].markup(), charts[2].markup(),
+            Markup("</div>"), charts[0].markup(), _freshness(ctx, h)]
+    filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter(),
+               Filter("grain", "Win rate by", [(g, label) for g, (label, _) in GRAINS.items()], "quarter")]
+    return Page("index.html", page("Overview", "index.html", body, charts=charts, filters=filters,
+                                   periods=ctx.periods_js()), charts, notes)
+
+
+def _period_start(d: date, grain: str) -> date:
+    return date(d.year, d.month if grain == "month" else 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def winrate_series(months: pl.DataFrame, grain: str, latest: date | None) -> pl.DataFrame:
+    """Monthly counts rolled up to `grain`, keeping the latest periods: segment, x, won, closed."""
+    if months.is_empty() or latest is None:
+        return pl.DataFrame(schema={"segment": pl.String, "x": pl.String, "won": pl.Int64, "closed": pl.Int64})
+    step = 1 if grain == "month" else 3
+    first = q.shift_months(_period_start(latest, grain), -step * (GRAINS[grain][1] - 1))
+    rolled = (months.filter(pl.col("month") >= first)
+              .with_columns(pl.col("month").alias("p") if grain == "month" else
+                            pl.date(pl.col("month").dt.year(), (pl.col("month").dt.month() - 1) // 3 * 3 + 1, 1)
+                            .alias("p"))
+              .group_by("segment", "p").agg(pl.col("won").sum(), pl.col("closed").sum()))
+    return rolled.select("segment", pl.col("p").dt.strftime("%Y-%m-%d").alias("x"), "won", "closed") \
+        .sort("segment", "x")
+
+
+def _by_team(frame: pl.DataFrame, team: str) -> pl.DataFrame:
+    return frame if team == q.ALL or frame.is_empty() else frame.filter(pl.col("team") == team)
+
+
+def _in_period(frame: pl.DataFrame, period: q.Period) -> pl.DataFrame:
+    if period.start is None or frame.is_empty():
+        return frame
+    return frame.filter((pl.col("quarter") >= period.start) & (pl.col("quarter") < period.end))
+
+
+def winrate_chart(ctx: Context, months: pl.DataFrame) -> Chart:
+    """Win rate over time by segment, per team and grain; the period filter sets the x range."""
+    variants = {}
+    for team in ctx.teams():
+        for grain in GRAINS:
+            series = winrate_series(_by_team(months, team), grain, ctx.dims.latest)
+            variants[f"{team}|{grain}"] = F.winrate_time(series, ctx.dims.segments, grain)
+    return Chart("winrate", "Win rate over time", variants, ["team", "grain"], period_axis=True,
+                 help="Closed deals by the month or quarter they closed: won ÷ (won + lost). The black line "
+                      "pools every segment; click legend entries to hide or show segments.")
+
+
+def pipeline_chart(ctx: Context, pipe: pl.DataFrame) -> Chart:
+    """Open / won / lost counts per team and period, stacked by segment."""
+    variants = {}
+    for team in ctx.teams():
+        for period in ctx.dims.periods:
+            part = _in_period(_by_team(pipe, team), period)
+            counts = part.group_by("segment", "outcome").agg(pl.col("deals").sum(), pl.col("amount").sum()) \
+                if not part.is_empty() else part
+            variants[f"{team}|{period.id}"] = F.pipeline(counts, ctx.dims.segments)
+    return Chart("pipeline", "Pipeline", variants, ["team", "period"],
+                 help="Won and lost deals by the date they closed, open deals by the date they were created.")
+
+
+def coverage_chart(ctx: Context, cov: pl.DataFrame) -> Chart:
+    """Win rate by key-player coverage bin, per team and period."""
+    variants = {}
+    for team in ctx.teams():
+        for period in ctx.dims.periods:
+            part = _in_period(_by_team(cov, team), period)
+            bins = part.group_by("segment", "bin").agg(pl.col("won").sum(), pl.col("closed").sum()) \
+                if not part.is_empty() else part
+            variants[f"{team}|{period.id}"] = F.coverage_winrate(bins, ctx.dims.segments) if not cov.is_empty() \
+                else F.empty("Key-player coverage not computed yet")
+    return Chart("coverage", "Key-player coverage against win rate", variants, ["team", "period"],
+                 help="Closed deals grouped by the share of the map's key players engaged. Bars: all segments "
+                      "with a 95% interval and the number of deals; lines: each segment.")
+
+
+def _tiles(h: dict) -> Markup:
+    closed = h.get("closed") or 0
+    tiles = [("Deals", num(h.get("deals"))), ("Closed", num(closed)),
+             ("Win rate", pct(h["won"] / closed) if closed else "n/a"),
+             ("Open deals", num(h.get("open"))), ("Open amount", money(h.get("open_amount"))),
+             ("Reps", num(h.get("reps")))]
+    cells = "".join(f'<div class="tile"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
+                    for k, v in tiles)
+    return Markup(f'<div class="tiles">{cells}</div>')
+
+
+def _freshness(ctx: Context, h: dict) -> Markup:
+    wh = ctx.wh
+    loads = q.latest_loads(wh)
+    built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    facts = [("Latest deal date", h.get("latest_deal_date")),
+             ("Latest load", loads["loaded_at"].max() if not loads.is_empty() else "no load recorded"),
+             ("Run", loads["run_id"][0] if not loads.is_empty() else "n/a"), ("Dashboards built", built)]
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
+    parts = [f'<section class="card"><h2>Data freshness</h2><dl class="facts">{dl}</dl>']
+    if not loads.is_empty():
+        rows = [[r["file"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"]]
+                for r in loads.iter_rows(named=True)]
+        parts.append(table(["File", "Rows read", "Loaded", "Quarantined"], rows, numeric={1, 2, 3},
+                           caption="Files of the latest run"))
+    parts.append("</section>")
+    run = loads["run_id"][0] if not loads.is_empty() else None
+    quarantine = q.quarantine_counts(wh, run)
+    parts.append('<section class="card"><h2>Quarantined rows</h2>')
+    if not wh.has("audit.quarantine", "rule"):
+        parts.append(notice("audit.quarantine not computed yet"))
+    elif quarantine.is_empty():
+        parts.append(notice("No rows quarantined in the latest run."))
+    else:
+        total = int(quarantine["total"][0])
+        rows = [[r["file"], r["rule"], r["rows"]] for r in quarantine.iter_rows(named=True)]
+        parts.append(table(["File", "Rule", "Rows"], rows, numeric={2},
+                           caption=f"{num(total)} rows quarantined" + (" in the latest run" if run else "")))
+        parts.append(Markup('<p class="help">See the rows themselves with <code>valuedata sql "SELECT * FROM '
+                            'audit.quarantine"</code>.</p>'))
+    titles = q.unmapped_titles(wh)
+    if not titles.is_empty():
+        parts.append(table(["Contact title matching no role", "Engagements"],
+                           [[r["title"], r["engagements"]] for r in titles.iter_rows(named=True)], numeric={1},
+                           caption="Most frequent unmapped titles: add them to a role's title_patterns"))
+    parts.append("</section>")
+    return Markup('<div class="grid2">' + "".join(parts) + "</div>")

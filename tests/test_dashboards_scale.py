@@ -1,0 +1,23 @@
+"""Dashboards stay small at 1M deals: aggregation happens in SQL and every page is capped."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import duckdb
+
+from valuedata.dashboards import build_dashboards
+
+_spec = importlib.util.spec_from_file_location("conftest_dashboards", Path(__file__).with_name("conftest_dashboards.py"))
+fx = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(fx)
+
+
+def test_whole_set_under_6_mb_at_1m_deals(tmp_path):
+    wh = fx.make_big_warehouse(tmp_path / "big.duckdb")
+    with duckdb.connect(str(wh), read_only=True) as conn:
+        report = build_dashboards(conn, tmp_path / "out", png=False)
+    assert report.total_bytes <= 6_000_000, report.summary()
+    assert all(size <= 400_000 for size in report.pages.values()), report.pages
+    assert not report.notes
