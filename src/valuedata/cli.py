@@ -101,6 +101,52 @@ def generate(out_dir: Annotated[Path, typer.Option("--out", help="Folder to writ
     out.print(f"wrote {out_dir}: {summary}", highlight=False)
 
 
+@app.command()
+def playbook(segment: Annotated[str, typer.Option("--segment", help="The segment, e.g. discrete-manufacturing (see core.value_maps).")],
+             role: Annotated[Optional[str], typer.Option("--role", help="Only this role: a role_id or its title.")] = None,
+             fmt: Annotated[str, typer.Option("--format", help="md (printed) or html (written to --out).")] = "md",
+             out_file: Annotated[Optional[Path], typer.Option("--out", help="File for the html playbook. Default: playbook-<segment>[-<role>].html.")] = None,
+             warehouse: WarehouseOpt = None) -> None:
+    """The value map as a sales playbook ranked by evidence: the key players to reach, the questions to
+    ask and the value propositions to present, each with what the won and lost deals say about it."""
+    from valuedata.playbook_report import render_playbook
+    from valuedata.warehouse.lifecycle import connect_read_only
+
+    if fmt not in ("md", "html"):
+        _fail(f"--format {fmt!r} is not md or html")
+    settings = Settings.resolve(warehouse=warehouse)
+    try:
+        with connect_read_only(settings.warehouse) as conn:
+            text = render_playbook(conn, segment, role, fmt)
+    except ValuedataError as exc:
+        _fail(str(exc))
+    if fmt == "md":
+        sys.stdout.write(text)
+        return
+    target = out_file or Path(f"playbook-{segment}{'-' + role if role else ''}.html")
+    target.write_text(text, encoding="utf-8")
+    out.print(f"wrote {target.resolve()}", highlight=False)
+
+
+@app.command()
+def coach(rep_id: Annotated[str, typer.Argument(help="The rep to coach, e.g. r07 (see core.reps).")],
+          warehouse: WarehouseOpt = None) -> None:
+    """A rep's top three gaps to the top performers, in the map's own words: the key player to reach,
+    the question to ask, the value proposition to present, and what each gap costs in win rate."""
+    from valuedata.analysis.tables import coaching_for
+    from valuedata.warehouse.lifecycle import connect_read_only
+
+    settings = Settings.resolve(warehouse=warehouse)
+    try:
+        with connect_read_only(settings.warehouse) as conn:
+            lines = coaching_for(conn, rep_id)
+    except ValuedataError as exc:
+        _fail(str(exc))
+    out.print(f"Coaching for {rep_id}:", highlight=False)
+    for number, line in enumerate(lines, 1):
+        out.print(f"  {number}. {line}", highlight=False)
+
+
 map_app = typer.Typer(help="Edit value maps in Excel: export the YAML maps to a workbook, import an edited workbook back.",
                       no_args_is_help=True)
 app.add_typer(map_app, name="map")

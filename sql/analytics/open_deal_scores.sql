@@ -1,0 +1,2 @@
+CREATE OR REPLACE TABLE analytics.open_deal_scores AS SELECT * FROM open_deal_scores_frame;
+COMMENT ON TABLE analytics.open_deal_scores IS 'One row per open deal: calibrated win probability, the factors pushing it up and down in plain words, and the next best action (the missing key player, value proposition or question of the deal''s map that would raise the probability most) with its expected lift.';

@@ -1,0 +1,2 @@
+CREATE OR REPLACE TABLE analytics.rep_scorecard AS SELECT * FROM rep_scorecard_frame;
+COMMENT ON TABLE analytics.rep_scorecard IS 'One row per rep: closed deals, wins, raw and empirical-Bayes shrunk win rates with intervals, expected_win_rate (what the rep''s behaviours and deal mix predict), mix_win_rate (what the average rep''s behaviour would win on the same deals) and key-player coverage. Small samples are flagged, not ranked.';
