@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from dagster import DagsterEventType, DagsterInstance
 
+from pipelines.assets.publish import PUBLISH_KEY
 from pipelines.definitions import defs
 from pipelines.progress import progress_logger
 from valuedata.config import Settings
@@ -38,7 +39,11 @@ def run_pipeline(settings: Settings) -> RunOutcome:
                   and e.event_specific_data.blocking]
     if not result.success or failures or checks:
         reasons = failures + [f"blocking check {c.check_name} on {'/'.join(c.asset_key.path)} failed" for c in checks]
-        return RunOutcome(False, "\n".join(reasons) + "\nthe published warehouse was not changed")
+        published = any(e.event_type == DagsterEventType.ASSET_MATERIALIZATION and e.asset_key == PUBLISH_KEY
+                        for e in result.all_events)
+        after = ("the warehouse was published; a step after it failed" if published
+                 else "the published warehouse was not changed")
+        return RunOutcome(False, "\n".join(reasons) + "\n" + after)
     return RunOutcome(True, summary=_summary(settings))
 
 

@@ -12,14 +12,25 @@ from valuedata.analysis.features import item_catalogue
 
 TOP_GAPS = 3
 
-DO_MORE = {"role": "Meet the {}", "value_proposition": "Present: '{}'", "issue": "Uncover: '{}'", "question": "Ask: '{}'"}
+DO_MORE = {
+    "role": "Meet the {}",
+    "value_proposition": "Present: '{}'",
+    "issue": "Uncover: '{}'",
+    "question": "Ask: '{}'",
+}
 DO_LESS = {
     "role": "Rely less on the {}",
     "value_proposition": "Present less often: '{}'",
     "issue": "Dwell less on: '{}'",
     "question": "Ask less often: '{}'",
 }
-DONE = {"role": "you met them", "value_proposition": "you presented it", "issue": "you uncovered it", "question": "you asked it"}
+DONE = {
+    "role": "you met them",
+    "value_proposition": "you presented it",
+    "issue": "you uncovered it",
+    "question": "you asked it",
+}
+NOTHING_TO_COACH = "no gap to top performers on a proven driver is beyond chance: nothing from the value map to coach"
 
 
 def coaching_lines(
@@ -43,9 +54,10 @@ def coaching_lines(
     lines = [] if rep["reps_differ"] is not False else [_no_difference(rep["heterogeneity_p_value"])]
     chosen = gaps.filter((pl.col("rep_id") == rep_id) & pl.col("significant")).sort("rank").head(top)
     if chosen.is_empty():
-        return lines + ["no gap to top performers on a proven driver is beyond chance: nothing from the value map to coach"]
+        return lines + [NOTHING_TO_COACH]
     words = _words(items, roles)
-    return lines + [_line(gap, words.get((gap["kind"], gap["item_id"]), gap["item_id"])) for gap in chosen.iter_rows(named=True)]
+    return lines + [_line(gap, words.get((gap["kind"], gap["item_id"]), gap["item_id"]))
+                    for gap in chosen.iter_rows(named=True)]
 
 
 def _no_difference(p_value: float | None) -> str:

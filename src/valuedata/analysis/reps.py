@@ -143,7 +143,7 @@ class ScoredGroup:
         return self.model.items.applicable(self.deals.get_column("map_id"))
 
     def evidence(self) -> pl.DataFrame:
-        """The model's item evidence in item-column order (kind, item_id, log_odds, odds_ratio, q_value, significant)."""
+        """The model's item evidence (log_odds, odds_ratio, q_value, significant) in item-column order."""
         order = self.model.items.keys
         return order.join(self.model.evidence, on=["kind", "item_id"], how="left", maintain_order="left")
 
@@ -602,16 +602,21 @@ def _model_terms(groups: list[ScoredGroup]) -> pl.DataFrame:
     """Per (rep, map, item in the model): sum of p(with) - p(without) over the rep's deals (delta), the
     same over deals that have the item (delta_with), the model's evidence and the deals behind it."""
     schema = {"rep_id": pl.Utf8, "map_id": pl.Utf8, "kind": pl.Utf8, "item_id": pl.Utf8, "delta": pl.Float64,
-              "delta_with": pl.Float64, "cell_deals": pl.UInt32, "odds_ratio": pl.Float64, "q_value": pl.Float64, "significant": pl.Boolean}
+              "delta_with": pl.Float64, "cell_deals": pl.UInt32, "odds_ratio": pl.Float64, "q_value": pl.Float64,
+              "significant": pl.Boolean}
     parts = [pl.DataFrame(schema=schema)]
     for g in groups:
         delta = _item_effects(g)
         present = g.design[:, g.offset :] > 0
         keys = g.deals.select("rep_id", "map_id").with_row_index("_row")
-        cells = keys.group_by("rep_id", "map_id", maintain_order=True).agg(pl.col("_row"), cell_deals=pl.len())
+        cells = (
+            keys.group_by("rep_id", "map_id", maintain_order=True)
+            .agg(pl.col("_row"), cell_deals=pl.len())
+            .with_row_index("cell")
+        )
+        members = cells.select("cell", "_row").explode("_row")
         onehot = np.zeros((cells.height, g.deals.height))
-        for cell, rows in enumerate(cells["_row"].to_list()):
-            onehot[cell, rows] = 1.0
+        onehot[members["cell"].to_numpy(), members["_row"].to_numpy()] = 1.0
         per_cell = onehot @ delta, onehot @ (delta * present)
         n_items = delta.shape[1]
         long = pl.DataFrame({

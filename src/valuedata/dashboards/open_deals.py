@@ -30,14 +30,16 @@ def action_text(ctx: Context, row: dict) -> str:
 def build(ctx: Context) -> Page:
     """The open-deals page."""
     deals = q.open_deals(ctx.wh, ctx.dims)
+    deals = deals.filter(pl.col("win_probability").is_not_null()) if "win_probability" in deals.columns else deals
     if deals.is_empty():
-        body = [notice("Open-deal scores not computed yet (analytics.open_deal_scores is missing or empty).")]
+        body = [notice("No open deal is scored: analytics.open_deal_scores is missing or empty, or there were not "
+                       "enough closed deals to fit a model.")]
         return Page("open_deals.html", page("Open deals at risk", "open_deals.html", body, charts=[], filters=[]),
                     [], ["open_deals: analytics.open_deal_scores not computed yet"])
     bands = q.open_bands(ctx.wh, ctx.dims)
     segments = ctx.dims.segments
-    plotted = deals.filter((pl.col("list_rank") <= limits.MAX_AT_RISK_POINTS)
-                           | (pl.col("team_rank") <= limits.MAX_AT_RISK_PER_TEAM))
+    plotted = deals.filter(((pl.col("list_rank") <= limits.MAX_AT_RISK_POINTS)
+                            | (pl.col("team_rank") <= limits.MAX_AT_RISK_PER_TEAM)) & pl.col("amount").is_not_null())
     scatter = F.at_risk([_point(ctx, r) for r in plotted.iter_rows(named=True)], segments, ctx.dims.teams)
     stacked = {}
     for team in ctx.teams():

@@ -108,9 +108,10 @@ def _vs_expected(reps: list[Rep], drill: set[str]) -> object:
     rows = []
     for rep in _chart_reps(reps):
         c = rep.card
+        interval = "win_rate_shrunk" if ok(c.get("win_rate_shrunk")) else "win_rate"  # the interval of `actual`
         rows.append(F.RepRow(label=rep.label, team=rep.team, closed=c.get("closed_deals"), actual=rep.actual,
                              raw=c.get("win_rate"), expected=c.get("expected_win_rate"), mix=c.get("mix_win_rate"),
-                             ci_low=c.get("win_rate_ci_low"), ci_high=c.get("win_rate_ci_high"),
+                             ci_low=c.get(f"{interval}_ci_low"), ci_high=c.get(f"{interval}_ci_high"),
                              url=drill_href(rep=rep.rep_id) if rep.rep_id in drill else ""))
     return F.rep_vs_expected(rows)
 
