@@ -1,0 +1,24 @@
+"""All benchmarks, one command (`make bench`): ingest against a bare DuckDB load, then driver fits and scoring.
+
+    .venv/bin/python benchmarks/run.py [--deals 1000000]
+"""
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--deals", type=int, default=1_000_000, help="deals in the generated dataset")
+    args = parser.parse_args()
+    for script in ("ingest.py", "bench_drivers.py"):
+        print(f"== {script}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), "--deals", str(args.deals)], check=True)
+
+
+if __name__ == "__main__":
+    main()
