@@ -59,11 +59,9 @@ def measure(name: str, data: Path) -> dict:
     db = OUT / f"{name}.duckdb"
     for path in (db, Path(f"{db}.wal")):
         path.unlink(missing_ok=True)
-    started = time.perf_counter()
-    subprocess.run([sys.executable, __file__, "--child", name, "--data", str(data)], check=True)
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    return {"seconds": seconds, "peak_rss_bytes": peak, "db_bytes": db.stat().st_size}
+    child = subprocess.run([sys.executable, __file__, "--child", name, "--data", str(data)], check=True,
+                           capture_output=True, text=True)
+    return {**json.loads(child.stdout.splitlines()[-1]), "db_bytes": db.stat().st_size}
 
 
 def ensure_data(deals: int, seed: int) -> Path:
@@ -87,13 +85,16 @@ def main() -> None:
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        started = time.perf_counter()
         CONTENDERS[args.child](args.data, OUT / f"{args.child}.duckdb")
+        seconds = time.perf_counter() - started  # the work itself, without interpreter start-up and imports
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        print(json.dumps({"seconds": seconds, "peak_rss_bytes": peak}))
         return
     OUT.mkdir(parents=True, exist_ok=True)
     data = ensure_data(args.deals, args.seed)
     sizes = {t: (data / f"{t}.csv").stat().st_size for t in TABLES}
     print(f"input: {sum(sizes.values()) / 1e6:,.0f} MB ({', '.join(f'{t} {s / 1e6:,.0f} MB' for t, s in sizes.items())})")
-    # children's peak RSS is a running maximum, so measure the smaller contender first
     results = {name: measure(name, data) for name in ("bare", "valuedata")}
     for name, r in results.items():
         print(f"{name:>10}: {r['seconds']:6.1f} s   peak RSS {r['peak_rss_bytes'] / 2**30:5.2f} GiB   "

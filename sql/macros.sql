@@ -1,11 +1,13 @@
 -- Helpers shared by the checking SQL; they live in the run's staging schema.
 CREATE OR REPLACE MACRO staging.clean(t) AS nullif(trim(t), '');
+-- Ids never contain spaces, so a `;`-separated list parses by dropping spaces and empty entries.
 CREATE OR REPLACE MACRO staging.id_list(t) AS
-    CASE WHEN t IS NULL OR trim(t) = '' THEN []::VARCHAR[]
-         WHEN NOT contains(t, ';') THEN [trim(t)]
-         ELSE list_distinct(list_filter(string_split(regexp_replace(trim(t), '\s*;\s*', ';', 'g'), ';'),
-                                        lambda x: trim(x) <> ''))
+    CASE WHEN t IS NULL THEN []::VARCHAR[]
+         ELSE list_distinct(list_filter(string_split(replace(t, ' ', ''), ';'), lambda x: x <> ''))
     END;
+-- A `;`-joined string of ids as a sorted list without repeats.
+CREATE OR REPLACE MACRO staging.id_set(t) AS
+    CASE WHEN t IS NULL THEN []::VARCHAR[] ELSE list_sort(list_distinct(string_split(t, ';'))) END;
 CREATE OR REPLACE MACRO staging.outcome(t) AS
     CASE regexp_replace(lower(t), '[^a-z]', '', 'g')
         WHEN 'won' THEN 'won' WHEN 'closedwon' THEN 'won'

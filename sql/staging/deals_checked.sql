@@ -1,5 +1,5 @@
 -- Every row of raw.deals, typed, with its value map and the first rule it breaks (rule NULL = loads).
-CREATE OR REPLACE TABLE staging.deals_checked AS
+CREATE OR REPLACE TEMP TABLE deals_checked AS
 WITH src AS (
     SELECT _load_seq, _file, _line,
            staging.clean(deal_id) AS deal_id, staging.clean(account_id) AS account_id,

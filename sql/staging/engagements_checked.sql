@@ -1,6 +1,6 @@
 -- Every row of raw.engagements, typed, resolved against its deal's value map, with the first rule
 -- it breaks (rule NULL = loads). Ids are checked against the map of the deal's segment.
-CREATE OR REPLACE TABLE staging.engagements_checked AS
+CREATE OR REPLACE TEMP TABLE engagements_checked AS
 WITH src AS (
     SELECT _load_seq, _file, _line,
            staging.clean(engagement_id) AS engagement_id, staging.clean(deal_id) AS deal_id,

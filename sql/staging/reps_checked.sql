@@ -1,5 +1,5 @@
 -- Every row of raw.reps, typed, with the first rule it breaks (rule NULL = the row loads).
-CREATE OR REPLACE TABLE staging.reps_checked AS
+CREATE OR REPLACE TEMP TABLE reps_checked AS
 WITH src AS (
     SELECT _load_seq, _file, _line,
            staging.clean(rep_id) AS rep_id, staging.clean(name) AS name, staging.clean(team) AS team,

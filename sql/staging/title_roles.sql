@@ -1,10 +1,10 @@
 -- Contact title -> role, per map: a role matches when one of its title_patterns is a
 -- case-insensitive substring of the title. When several roles match, the longest matching
 -- pattern wins (it is the most specific); on equal length, the role listed first in the map wins.
-CREATE OR REPLACE TABLE staging.title_roles AS
+CREATE OR REPLACE TEMP TABLE title_roles AS
 WITH titles AS (
     SELECT DISTINCT map_id, lower(contact_title) AS title_key
-    FROM staging.engagements_checked
+    FROM temp.engagements_checked
     WHERE rule IS NULL AND role_id_given IS NULL AND contact_title IS NOT NULL AND map_id IS NOT NULL
 ),
 patterns AS (

@@ -69,7 +69,8 @@ def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
 
 
 def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Check the current rows of raw.<table> rule by rule and load the good ones into core.<table>."""
+    """Check the current rows of raw.<table> rule by rule, load the good ones into core.<table> and set the
+    others aside in staging.<table>_rejected (the checked rows are a temporary table of this connection)."""
     row_struct = _row_struct(conn, table)
     if table == "deals":
         attributes = _deal_attributes(conn)
@@ -81,12 +82,14 @@ def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
         if table == "engagements":
             run_sql(conn, "staging/title_roles.sql")
         run_sql(conn, f"core/{table}.sql")
+    run_sql(conn, "staging/rejected.sql", table=table, id_column=ID_COLUMNS[table], row_struct=row_struct)
+    conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE IF EXISTS temp.title_roles")
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
 
 
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
     """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table."""
-    run_sql(conn, "audit/quarantine.sql", table=table, id_column=ID_COLUMNS[table], row_struct=_row_struct(conn, table))
+    run_sql(conn, "audit/quarantine.sql", table=table)
     run_sql(conn, "audit/loads.sql", table=table)
     return _table_load(conn, table)
 
@@ -145,7 +148,9 @@ def _table_load(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
 
 def build_deal_coverage(conn: duckdb.DuckDBPyConnection) -> int:
     """analytics.deal_coverage; returns the number of deals."""
+    conn.execute("SET preserve_insertion_order = false")  # lets the per-deal aggregation spill to disk
     run_sql(conn, "analytics/deal_coverage.sql")
+    conn.execute("RESET preserve_insertion_order")
     return fetch_one(conn, "SELECT count(*) FROM analytics.deal_coverage")[0]
 
 
