@@ -366,3 +366,17 @@ def test_residual_score_test_matches_statsmodels(planted):
     reference = fit.score_test(exog_extra=indicators)
     assert ours.statistic == pytest.approx(float(reference.statistic[0]), rel=1e-6)
     assert ours.df == reference.k_constraint and ours.p_value == pytest.approx(float(reference.pvalue[0]), rel=1e-6)
+
+
+def test_mix_grid_matches_the_exact_average_over_every_team_deal():
+    from scipy import special
+
+    from valuedata.analysis.reps import MIX_GRID, _behaviour_grid
+
+    rng = np.random.default_rng(3)
+    team = rng.normal(0.0, 1.2, size=MIX_GRID * 20)
+    own = rng.normal(-0.5, 1.0, size=200)
+    exact = special.expit(own[:, None] + team[None, :]).mean(axis=1)
+    points, weight = _behaviour_grid(team)
+    assert points.size == MIX_GRID and abs(weight.sum() - 1) < 1e-12
+    assert np.abs(special.expit(own[:, None] + points[None, :]) @ weight - exact).max() < 5e-4
