@@ -19,7 +19,8 @@ _spec = importlib.util.spec_from_file_location("conftest_dashboards", Path(__fil
 fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fx)
 
-PAGES = ["index.html", "drivers.html", "reps.html", "value_map.html", "open_deals.html", "deals.html"]
+PAGES = ["index.html", "drivers.html", "reps.html", "value_map.html", "open_deals.html", "deals.html",
+         "playbooks.html"]
 
 
 @pytest.fixture(scope="module")

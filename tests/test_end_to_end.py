@@ -27,6 +27,12 @@ def test_seeds_run_end_to_end(tmp_path):
     assert len(truth_bad_rows(REPO / "seeds")) == 20  # every rule at least once
     assert query(warehouse, "SELECT count(*) FROM analytics.deal_coverage") == [(4000,)]
     assert query(warehouse, "SELECT bool_and(reconciled) FROM audit.loads") == [(True,)]
+    dashboards = tmp_path / "dash"
+    assert str(dashboards / "index.html") in result.stdout
+    index = (dashboards / "playbooks.html").read_text()
+    for segment in ("discrete-manufacturing", "food-processing"):
+        assert f'href="playbook-{segment}.html"' in index
+        assert "Who to meet" in (dashboards / f"playbook-{segment}.html").read_text()
 
 
 @pytest.mark.slow

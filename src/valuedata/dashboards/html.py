@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 NAV = [("index.html", "Overview"), ("drivers.html", "Drivers"), ("reps.html", "Reps"),
-       ("value_map.html", "Value map"), ("open_deals.html", "Open deals"), ("deals.html", "Deals")]
+       ("value_map.html", "Value map"), ("open_deals.html", "Open deals"), ("deals.html", "Deals"),
+       ("playbooks.html", "Playbooks")]
 ASSETS = ("dashboard.css", "dashboard.js", "deals.js")
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}

@@ -32,8 +32,8 @@ def build(ctx: Context) -> Page:
     deals = q.open_deals(ctx.wh, ctx.dims)
     deals = deals.filter(pl.col("win_probability").is_not_null()) if "win_probability" in deals.columns else deals
     if deals.is_empty():
-        body = [notice("No open deal is scored: analytics.open_deal_scores is missing or empty, or there were not "
-                       "enough closed deals to fit a model.")]
+        body = [notice("Open-deal scores not computed yet: analytics.open_deal_scores is missing or empty, or there "
+                       "were not enough closed deals to fit a model that scores them.")]
         return Page("open_deals.html", page("Open deals at risk", "open_deals.html", body, charts=[], filters=[]),
                     [], ["open_deals: analytics.open_deal_scores not computed yet"])
     bands = q.open_bands(ctx.wh, ctx.dims)

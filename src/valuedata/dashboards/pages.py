@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from valuedata.dashboards import drilldown, drivers, open_deals, overview, reps, value_map
+from valuedata.dashboards import drilldown, drivers, open_deals, overview, playbooks, reps, value_map
 from valuedata.dashboards import queries as q
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.labels import MapText
 
 
 def build_pages(wh: q.Warehouse) -> list[Page]:
-    """Overview, drivers, reps, value map, open deals and the drill-down, in navigation order."""
+    """Overview, drivers, reps, value map, open deals, the drill-down and the playbooks, in navigation order."""
     ctx = Context(wh, q.dimensions(wh), MapText(q.map_tables(wh)))
     effects = q.driver_effects(wh)
     reps_page, rep_ids = reps.build(ctx)
     return [overview.build(ctx), drivers.build(ctx, effects), reps_page, value_map.build(ctx, effects),
-            open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids)]
+            open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids),
+            *playbooks.build(ctx)]
