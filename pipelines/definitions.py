@@ -5,7 +5,7 @@ from dagster import AssetSelection, Definitions, define_asset_job, in_process_ex
 
 from pipelines.assets import analytics, ingest
 from pipelines.assets.dashboards import dashboards_site
-from pipelines.assets.publish import PUBLISH_KEY, publish_asset
+from pipelines.assets.publish import publish_asset
 from pipelines.checks import ingest_checks
 from pipelines.freshness import freshness_audit, freshness_checks, warehouse_freshness_sensor
 from pipelines.resources import WarehouseResource

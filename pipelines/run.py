@@ -70,9 +70,14 @@ def _summary(settings: Settings) -> list[str]:
                 "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads WHERE run_id = ? "
                 "ORDER BY table_name", [run_id]).fetchall():
             lines.append(f"  {file}: {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined")
+        segments = [s for (s,) in conn.execute(
+            "SELECT segment FROM core.value_maps WHERE segment <> '*' ORDER BY segment").fetchall()]
     lines.append(f"warehouse:  {settings.warehouse.resolve()}")
-    lines.append(f"  query it: valuedata sql \"SELECT * FROM analytics.deal_coverage LIMIT 5\"")
-    lines.append(f"  rejected rows: valuedata sql \"SELECT file, line, rule, detail FROM audit.quarantine\"")
+    lines.append("  query it: valuedata sql \"SELECT * FROM analytics.deal_coverage LIMIT 5\"")
+    lines.append("  rejected rows: valuedata sql \"SELECT file, line, rule, detail FROM audit.quarantine\"")
+    if segments:
+        lines.append(f"  playbook: valuedata playbook --segment {segments[0]}   (segments: {', '.join(segments)})")
+    lines.append("  coaching: valuedata coach REP_ID   (reps: valuedata sql \"SELECT * FROM analytics.rep_scorecard\")")
     dashboards = settings.dashboards / "index.html"
     if dashboards.exists():
         lines.append(f"dashboards: {dashboards.resolve()}")

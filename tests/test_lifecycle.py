@@ -4,7 +4,6 @@ import hashlib
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest

@@ -80,8 +80,8 @@ def _table(ctx: Context, deals: pl.DataFrame) -> Markup:
                      (pct(r["win_probability"]), f"{r['win_probability']:.4f}"),
                      (money(r["value_at_risk"]), f"{r['value_at_risk']:.2f}"), action_text(ctx, r), why])
         attrs.append({"segment": r["segment"], "team": r["team"]})
-    return Markup(f'<section class="card"><h2>Deals to act on</h2><p class="help">Open deals by value at risk, '
-                  f"with the one step the model expects to raise the win probability most.</p>"
+    return Markup('<section class="card"><h2>Deals to act on</h2><p class="help">Open deals by value at risk, '
+                  "with the one step the model expects to raise the win probability most.</p>"
                   + table(["Deal", "Account", "Rep", "Team", "Segment", "Amount", "Win probability",
                            "At risk", "Next best action", "Why"], rows, row_attrs=attrs, numeric={5, 6, 7},
                           table_id="atrisk-table")

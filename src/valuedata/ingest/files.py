@@ -9,7 +9,6 @@ in a later export supersedes its earlier version); older versions stay queryable
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
