@@ -27,3 +27,27 @@ def test_a_batch_supersedes_deals_and_keeps_history(mini_input, tmp_path):
                                      "(SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)"))
     assert statuses[str(batch / "deals.csv")] == "loaded"
     assert statuses[str(mini_input / "deals.csv")].startswith("unchanged since")
+
+
+def test_parquet_inputs_and_a_catch_all_map(mini_input, tmp_path):
+    """Parquet files load like CSV (line = row number), and a '*' map serves segments without their own."""
+    import duckdb
+    import yaml
+
+    with duckdb.connect() as conn:
+        for table in ("deals", "reps", "engagements"):
+            source = mini_input / f"{table}.csv"
+            conn.execute(f"COPY (SELECT * FROM read_csv('{source}', all_varchar = true)) "
+                         f"TO '{mini_input / (table + '.parquet')}' (FORMAT parquet)")
+            source.unlink()
+    catch_all = yaml.safe_load((mini_input / "maps" / "controls.yaml").read_text())
+    catch_all.update(map_id="any-segment", segment="*")
+    (mini_input / "maps" / "any.yaml").write_text(yaml.safe_dump(catch_all))
+    warehouse = tmp_path / "valuedata.duckdb"
+    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    maps = dict(query(warehouse, "SELECT deal_id, map_id FROM core.deals"))
+    assert maps["D4"] == "any-segment" and maps["D1"] == "mini-controls"  # D4 is in segment 'retail'
+    # rows are numbered from 1 in a parquet file (no header line)
+    assert ("deals.parquet", 5, "unknown_rep") in {
+        (f.rsplit("/", 1)[-1], line, rule) for f, line, rule in query(warehouse, "SELECT file, line, rule FROM audit.quarantine")}
