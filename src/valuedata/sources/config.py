@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from valuedata.errors import Problem
+from valuedata.errors import InputError, Problem
 from valuedata.sources.csvread import ExportFile
 from valuedata.sources.exprs import first_of, id_list
 
@@ -67,6 +67,22 @@ class CrmConfig(Strict):
         """(object, field) of the segment, e.g. ("account", "industry")."""
         obj, _, name = self.segment.partition(".")
         return obj.strip().lower(), name.strip().lower()
+
+
+def read_configured_export(
+    input_dir: Path, config_name: str, model: type[Model],
+    read_all: Callable[[Path, Model], tuple[dict[str, ExportFile], list[Problem]]],
+    config_problems: Callable[[dict[str, ExportFile], Model], list[Problem]],
+) -> tuple[Model, dict[str, ExportFile]]:
+    """A CRM export's config and files; raise InputError listing every problem in either."""
+    config, problems = load_config(input_dir / config_name, model)
+    if config is None:
+        raise InputError(problems)
+    exports, problems = read_all(input_dir, config)
+    problems += config_problems(exports, config)
+    if problems:
+        raise InputError(problems)
+    return config, exports
 
 
 def load_config(path: Path, model: type[Model]) -> tuple[Model | None, list[Problem]]:

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 from pydantic import Field
 
-from valuedata.errors import InputError, Problem
+from valuedata.errors import Problem
 from valuedata.sources import native
-from valuedata.sources.config import CrmConfig, Strict, Tags, load_config
+from valuedata.sources.config import CrmConfig, Strict, Tags, read_configured_export
 from valuedata.sources.csvread import ExportFile, encoding_notes, find, header_problem, read_export
 from valuedata.sources.exprs import channel, first_of, iso_date, relabel, truthy
 
@@ -51,13 +51,7 @@ class SalesforceConfig(CrmConfig):
 
 def convert(input_dir: Path) -> native.Converted:
     """Read the export in `input_dir`; raise InputError listing every problem."""
-    config, problems = load_config(input_dir / CONFIG, SalesforceConfig)
-    if config is None:
-        raise InputError(problems)
-    exports, problems = _read_all(input_dir, config)
-    problems += _config_problems(exports, config)
-    if problems:
-        raise InputError(problems)
+    config, exports = read_configured_export(input_dir, CONFIG, SalesforceConfig, _read_all, _config_problems)
     return _convert(exports, config)
 
 
