@@ -20,7 +20,7 @@ def test_validate_reports_every_problem_and_writes_nothing(mini_input, tmp_path)
     before = sorted(p.name for p in mini_input.rglob("*"))
     result = run_cli("validate", "--input", str(mini_input), cwd=tmp_path)
     assert result.returncode == 1  # rows would be quarantined
-    assert "deals: 16 rows, 5 would load, 11 would be quarantined" in result.stdout
+    assert "deals: 18 rows, 5 would load, 13 would be quarantined" in result.stdout
     assert "deals.csv:7: bad_amount: amount 'abc'" in result.stdout
     assert sorted(p.name for p in mini_input.rglob("*")) == before
     assert list(tmp_path.iterdir()) == [mini_input.parent / "input"] or not (tmp_path / "warehouse").exists()

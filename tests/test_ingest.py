@@ -24,6 +24,8 @@ EXPECTED_QUARANTINE = {
     ("deals.csv", 15, "conflicting_duplicate", "D12"),
     ("deals.csv", 16, "bad_amount", "D13"),
     ("deals.csv", 17, "unknown_rep", "D14"),
+    ("deals.csv", 18, "bad_currency", "D15"),
+    ("deals.csv", 19, "open_with_closed_at", "D16"),
     ("engagements.csv", 8, "unknown_deal", "E7"),
     ("engagements.csv", 9, "unknown_role", "E8"),
     ("engagements.csv", 10, "unknown_map_id", "E9"),
@@ -70,7 +72,7 @@ def test_quarantine_keeps_the_raw_row_and_a_fix(warehouse):
 def test_every_file_reconciles(warehouse):
     rows = query(warehouse, "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads ORDER BY file")
     counts = {Path(f).name: (r, l, q) for f, r, l, q in rows}
-    assert counts == {"deals.csv": (16, 5, 11), "engagements.csv": (17, 7, 10), "reps.csv": (4, 2, 2)}
+    assert counts == {"deals.csv": (18, 5, 13), "engagements.csv": (17, 7, 10), "reps.csv": (4, 2, 2)}
     assert all(r == l + q for r, l, q in counts.values())
 
 
