@@ -42,10 +42,7 @@ def valuedata_ingest(data: Path, db: Path) -> None:
         steps.start_run(conn, "bench", data)
         steps.load_value_maps(conn, data)
         steps.load_raw_files(conn, data, "bench")
-        for table in steps.CRM_TABLES:
-            steps.build_core_table(conn, table)
-        for table in steps.CRM_TABLES:
-            steps.record_audit(conn, table)
+        steps.load_checked_tables(conn)
         steps.build_deal_coverage(conn)
         steps.build_unmapped_titles(conn)
         conn.execute("CHECKPOINT")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from pathlib import Path
 
+import dashboard_fixtures as fx
 import duckdb
 import plotly.offline
 import pytest
@@ -14,10 +14,6 @@ import pytest
 from valuedata.dashboards import build_dashboards
 from valuedata.dashboards.pages import build_pages
 from valuedata.dashboards.queries import Warehouse
-
-_spec = importlib.util.spec_from_file_location("conftest_dashboards", Path(__file__).with_name("conftest_dashboards.py"))
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
 
 PAGES = ["index.html", "drivers.html", "reps.html", "value_map.html", "open_deals.html", "deals.html",
          "playbooks.html"]

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
+import dashboard_fixtures as fx
 import duckdb
 import pytest
 
 from valuedata.dashboards import build_dashboards
-
-_spec = importlib.util.spec_from_file_location("conftest_dashboards", Path(__file__).with_name("conftest_dashboards.py"))
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
+import dashboard_fixtures as fx
 import duckdb
 
 from valuedata.dashboards import build_dashboards
-
-_spec = importlib.util.spec_from_file_location("conftest_dashboards", Path(__file__).with_name("conftest_dashboards.py"))
-fx = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(fx)
 
 
 def test_whole_set_under_6_mb_at_1m_deals(tmp_path):

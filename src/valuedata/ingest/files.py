@@ -48,9 +48,11 @@ class Load:
     columns: tuple[str, ...]
     new: bool
 
-    @property
-    def storage(self) -> str:
-        return f"raw.{self.table}_load_{self.seq}"
+
+
+def load_table(table: str, seq: int) -> str:
+    """The raw table holding the rows of load `seq` of a CRM table."""
+    return f"raw.{table}_load_{seq}"
 
 
 def find_table_file(input_dir: Path, table: str) -> Path | None:
@@ -94,26 +96,34 @@ def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id:
     if known is not None:
         seq, rows, columns = known
         return Load(seq, table, str(path), sha, rows, tuple(columns), new=False)
-    seq = fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
-    load = Load(seq, table, str(path), sha, 0, (), new=True)
-    _read_into(conn, load.storage, path)
-    columns = _normalise_headers(conn, load.storage, path, table)
-    rows = fetch_one(conn, f"SELECT count(*) FROM {load.storage}")[0]
-    offset = 2 if path.suffix.lower() == ".csv" else 1
-    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
-                 [seq, table, str(path), sha, rows, list(columns), offset, run_id])
+    seq = _next_seq(conn)
+    target = load_table(table, seq)
+    _read_into(conn, target, path)
+    columns = _normalise_headers(conn, target, path, table)
+    rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
+    _register(conn, seq, table, str(path), sha, rows, columns, 2 if path.suffix.lower() == ".csv" else 1, run_id)
     return Load(seq, table, str(path), sha, rows, columns, new=True)
 
 
-def ensure_storage(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+def ensure_storage(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> None:
     """Give a table with no file at all (engagements are optional) an empty load, so its view exists."""
     if fetch_one(conn, "SELECT count(*) FROM raw.loads WHERE table_name = ?", [table])[0]:
         return
-    seq = fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
+    seq = _next_seq(conn)
     cols = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in KNOWN_COLUMNS[table])
-    conn.execute(f"CREATE OR REPLACE TABLE raw.{table}_load_{seq} AS SELECT {cols} LIMIT 0")
-    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, NULL, 0, ?, 2, getvariable('run_id'), getvariable('loaded_at'))",
-                 [seq, table, f"{table} (no file)", list(KNOWN_COLUMNS[table])])
+    conn.execute(f"CREATE OR REPLACE TABLE {load_table(table, seq)} AS SELECT {cols} LIMIT 0")
+    _register(conn, seq, table, f"{table} (no file)", None, 0, KNOWN_COLUMNS[table], 2, run_id)
+
+
+def _next_seq(conn: duckdb.DuckDBPyConnection) -> int:
+    return fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
+
+
+def _register(conn: duckdb.DuckDBPyConnection, seq: int, table: str, file: str, sha: str | None, rows: int,
+              columns: tuple[str, ...], line_offset: int, run_id: str) -> None:
+    """Record a load in raw.loads."""
+    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
+                 [seq, table, file, sha, rows, list(columns), line_offset, run_id])
 
 
 def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -126,7 +136,7 @@ def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
         name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
             else quote_literal(file)
-        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM raw.{table}_load_{seq}")
+        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM {load_table(table, seq)}")
     statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + "\nUNION ALL BY NAME\n".join(parts)]
     if len(parts) == 1:
         return statements + [f"CREATE OR REPLACE VIEW raw.{table} AS SELECT * FROM raw.{table}_all"]

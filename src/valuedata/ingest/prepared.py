@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+import polars as pl
 
 from valuedata.sources import PreparedInput, prepare_input
 from valuedata.warehouse.sql import run_sql
@@ -31,13 +32,7 @@ def convert_export(input_dir: Path, source: str, work_dir: Path) -> PreparedInpu
 def record_source(conn: duckdb.DuckDBPyConnection, source: str, prepared: PreparedInput) -> None:
     """Keep what the export conversion read, ignored and noted in audit.source_files / audit.source_notes."""
     conn.register("source_files_frame", prepared.source_audit)
-    conn.register("source_notes_frame", _notes_frame(prepared.notes))
+    conn.register("source_notes_frame", pl.DataFrame({"note": prepared.notes}, schema={"note": pl.String}))
     run_sql(conn, "audit/source_files.sql", source=source.replace("'", "''"))
     conn.unregister("source_files_frame")
     conn.unregister("source_notes_frame")
-
-
-def _notes_frame(notes: list[str]):
-    import polars as pl
-
-    return pl.DataFrame({"note": notes}, schema={"note": pl.String})

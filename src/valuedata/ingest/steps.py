@@ -62,7 +62,7 @@ def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
     """Append the input folder's CRM files (then a batch's) to the raw layer, skipping content loaded before."""
     loads = [append_file(conn, table, path, run_id) for table, path in input_files(input_dir, batch_dir)]
     for table in CRM_TABLES:
-        ensure_storage(conn, table)
+        ensure_storage(conn, table, run_id)
         for statement in view_statements(conn, table):
             conn.execute(statement)
     return loads
@@ -85,6 +85,15 @@ def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     run_sql(conn, "staging/rejected.sql", table=table, id_column=ID_COLUMNS[table], row_struct=row_struct)
     conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE IF EXISTS temp.title_roles")
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
+
+
+def load_checked_tables(conn: duckdb.DuckDBPyConnection) -> list[TableLoad]:
+    """Every CRM table checked and loaded into core, its rejected rows quarantined and reconciled."""
+    loads = []
+    for table in CRM_TABLES:
+        build_core_table(conn, table)
+        loads.append(record_audit(conn, table))
+    return loads
 
 
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:

@@ -64,9 +64,7 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
                 report.fatal += exc.problems
         if report.fatal:
             return report
-        for table in steps.CRM_TABLES:
-            steps.build_core_table(conn, table)
-            report.loads.append(steps.record_audit(conn, table))
+        report.loads = steps.load_checked_tables(conn)
         report.examples = conn.execute(
             "SELECT file, line, rule, detail FROM (SELECT *, row_number() OVER (PARTITION BY table_name, rule "
             f"ORDER BY line) AS k FROM audit.quarantine) WHERE k <= {EXAMPLES_PER_RULE} "
