@@ -1,13 +1,12 @@
 -- Helpers shared by the checking SQL; they live in the run's staging schema.
 CREATE OR REPLACE MACRO staging.clean(t) AS nullif(trim(t), '');
 -- Ids never contain spaces, so a `;`-separated list parses by dropping spaces and empty entries.
+-- An empty value stays NULL through the list functions and becomes [] last (a CASE costs twice as much).
 CREATE OR REPLACE MACRO staging.id_list(t) AS
-    CASE WHEN t IS NULL THEN []::VARCHAR[]
-         ELSE list_distinct(list_filter(string_split(replace(t, ' ', ''), ';'), lambda x: x <> ''))
-    END;
+    coalesce(list_filter(list_distinct(string_split(replace(t, ' ', ''), ';')), lambda x: x <> ''), []::VARCHAR[]);
 -- A `;`-joined string of ids as a sorted list without repeats.
 CREATE OR REPLACE MACRO staging.id_set(t) AS
-    CASE WHEN t IS NULL THEN []::VARCHAR[] ELSE list_sort(list_distinct(string_split(t, ';'))) END;
+    coalesce(list_sort(list_distinct(string_split(t, ';'))), []::VARCHAR[]);
 CREATE OR REPLACE MACRO staging.outcome(t) AS
     CASE regexp_replace(lower(t), '[^a-z]', '', 'g')
         WHEN 'won' THEN 'won' WHEN 'closedwon' THEN 'won'

@@ -15,8 +15,10 @@ CREATE TABLE IF NOT EXISTS raw.loads (
     columns VARCHAR[] NOT NULL,
     line_offset INTEGER NOT NULL,
     run_id VARCHAR NOT NULL,
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    bytes BIGINT
 );
+ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS bytes BIGINT;  -- warehouses built before it was recorded
 COMMENT ON TABLE raw.loads IS 'Every CRM file ever appended to the raw layer, once per content (SHA-256): its rows are in raw.<table>_load_<seq>. raw.<table> shows the current rows (latest load wins per id); raw.<table>_all every version.';
 
 CREATE TABLE IF NOT EXISTS audit.loads (

@@ -51,3 +51,27 @@ def test_parquet_inputs_and_a_catch_all_map(mini_input, tmp_path):
     # rows are numbered from 1 in a parquet file (no header line)
     assert ("deals.parquet", 5, "unknown_rep") in {
         (f.rsplit("/", 1)[-1], line, rule) for f, line, rule in query(warehouse, "SELECT file, line, rule FROM audit.quarantine")}
+
+
+def test_an_edited_file_of_the_same_size_is_read_again(mini_input, tmp_path):
+    """Files are told apart by content, not size: a same-size edit loads, an untouched file is skipped,
+    also in a warehouse built before raw.loads recorded file sizes."""
+    import duckdb
+
+    warehouse = tmp_path / "valuedata.duckdb"
+    assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute("ALTER TABLE raw.loads DROP COLUMN bytes")  # as an older warehouse has it
+    deals = mini_input / "deals.csv"
+    before = deals.read_text()
+    deals.write_text(before.replace("D1,A1,Acme,manufacturing,r1,1000,", "D1,A1,Acme,manufacturing,r1,1001,"))
+    assert deals.stat().st_size == len(before.encode())
+    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stderr
+    assert query(warehouse, "SELECT amount FROM core.deals WHERE deal_id = 'D1'") == [(1001,)]
+    latest = "(SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)"
+    statuses = dict(query(warehouse, f"SELECT file, status FROM audit.loads WHERE run_id = {latest}"))
+    assert statuses[str(deals)] == "loaded"
+    assert statuses[str(mini_input / "reps.csv")].startswith("unchanged since")
+    sizes = dict(query(warehouse, "SELECT seq, bytes FROM raw.loads WHERE table_name = 'deals'"))
+    assert sorted(sizes.values(), key=str) == [deals.stat().st_size, None]

@@ -1,17 +1,7 @@
--- Every row of raw.deals, typed, with its value map and the first rule it breaks (rule NULL = loads).
+-- The current rows of raw.deals that break a rule: the first rule each breaks, and how to fix it.
 CREATE OR REPLACE TEMP TABLE deals_checked AS
-WITH src AS (
-    SELECT _load_seq, _file, _line,
-           staging.clean(deal_id) AS deal_id, staging.clean(account_id) AS account_id,
-           staging.clean(account_name) AS account_name, staging.clean(segment) AS segment,
-           staging.clean(rep_id) AS rep_id, staging.clean(amount) AS amount_text,
-           upper(coalesce(staging.clean(currency), 'USD')) AS currency,
-           staging.clean(created_at) AS created_at_text, staging.clean(closed_at) AS closed_at_text,
-           staging.clean(outcome) AS outcome_text{{ attribute_columns }}
-    FROM raw.deals
-),
-dup_ids AS (
-    SELECT deal_id FROM src WHERE deal_id IS NOT NULL GROUP BY deal_id HAVING count(*) > 1
+WITH dup_ids AS (
+    SELECT deal_id FROM deals_typed WHERE deal_id IS NOT NULL GROUP BY deal_id HAVING count(*) > 1
 ),
 dups AS (
     SELECT staging.clean(r.deal_id) AS deal_id, count(DISTINCT hash({{ row_struct }})) AS variants,
@@ -19,48 +9,36 @@ dups AS (
     FROM raw.deals r SEMI JOIN dup_ids d ON staging.clean(r.deal_id) = d.deal_id
     GROUP BY ALL
 ),
-segment_maps AS (
-    SELECT lower(trim(segment)) AS segment_key, segment, map_id FROM core.value_maps
-),
-typed AS (
-    SELECT s.* REPLACE (coalesce(m.segment, s.segment) AS segment),
-           TRY_CAST(s.amount_text AS DECIMAL(18, 2)) AS amount,
-           TRY_CAST(s.created_at_text AS DATE) AS created_at,
-           TRY_CAST(s.closed_at_text AS DATE) AS closed_at,
-           staging.outcome(s.outcome_text) AS outcome,
-           coalesce(m.map_id, star.map_id) AS map_id,
-           rp.rep_id IS NOT NULL AS rep_known, d.variants, d.first_line
-    FROM src s
+verdicts AS (
+    SELECT t._load_seq, t._file, t._line, t.deal_id,
+        CASE
+            WHEN t.deal_id IS NULL OR t.account_id IS NULL OR t.segment IS NULL OR t.rep_id IS NULL
+                 OR t.created_at_text IS NULL OR t.outcome_text IS NULL THEN 'missing_required'
+            WHEN d.variants > 1 THEN 'conflicting_duplicate'
+            WHEN d.first_line IS NOT NULL AND t._line <> d.first_line THEN 'duplicate'
+            WHEN t.created_at IS NULL OR (t.closed_at_text IS NOT NULL AND t.closed_at IS NULL) THEN 'bad_date'
+            WHEN t.amount_text IS NOT NULL AND (t.amount IS NULL OR t.amount < 0) THEN 'bad_amount'
+            WHEN NOT regexp_full_match(t.currency, '[A-Z]{3}') THEN 'bad_currency'
+            WHEN t.outcome IS NULL THEN 'bad_outcome'
+            WHEN t.closed_at < t.created_at THEN 'closed_before_created'
+            WHEN t.outcome = 'open' AND t.closed_at IS NOT NULL THEN 'open_with_closed_at'
+            WHEN rp.rep_id IS NULL THEN 'unknown_rep'
+        END AS rule,
+        CASE rule
+            WHEN 'missing_required' THEN 'a required value is empty (deal_id, account_id, segment, rep_id, created_at, outcome); fill it in'
+            WHEN 'conflicting_duplicate' THEN 'deal_id ' || t.deal_id || ' appears on several different rows; keep one'
+            WHEN 'duplicate' THEN 'exact copy of line ' || d.first_line || ', which loaded; remove the copy'
+            WHEN 'bad_date' THEN 'created_at ''' || coalesce(t.created_at_text, '') || ''' / closed_at '''
+                                  || coalesce(t.closed_at_text, '') || ''' must be ISO dates (YYYY-MM-DD)'
+            WHEN 'bad_amount' THEN 'amount ''' || t.amount_text || ''' is not a number >= 0 (no thousands separators)'
+            WHEN 'bad_currency' THEN 'currency ''' || t.currency || ''' is not a 3-letter ISO 4217 code'
+            WHEN 'bad_outcome' THEN 'outcome ''' || t.outcome_text || ''' is not won, lost or open (Closed Won / Closed Lost also accepted)'
+            WHEN 'closed_before_created' THEN 'closed_at ' || t.closed_at || ' is before created_at ' || t.created_at
+            WHEN 'open_with_closed_at' THEN 'an open deal has no close date; clear closed_at or set the outcome'
+            WHEN 'unknown_rep' THEN 'rep_id ' || t.rep_id || ' is not in reps; add the rep or correct the id'
+        END AS detail
+    FROM deals_typed t
     LEFT JOIN dups d USING (deal_id)
-    LEFT JOIN core.reps rp ON rp.rep_id = s.rep_id
-    LEFT JOIN segment_maps m ON m.segment_key = lower(s.segment)
-    LEFT JOIN segment_maps star ON star.segment_key = '*'
+    LEFT JOIN core.reps rp ON rp.rep_id = t.rep_id
 )
-SELECT t.* EXCLUDE (variants, first_line, rep_known),
-    CASE
-        WHEN t.deal_id IS NULL OR t.account_id IS NULL OR t.segment IS NULL OR t.rep_id IS NULL
-             OR t.created_at_text IS NULL OR t.outcome_text IS NULL THEN 'missing_required'
-        WHEN t.variants > 1 THEN 'conflicting_duplicate'
-        WHEN t.first_line IS NOT NULL AND t._line <> t.first_line THEN 'duplicate'
-        WHEN t.created_at IS NULL OR (t.closed_at_text IS NOT NULL AND t.closed_at IS NULL) THEN 'bad_date'
-        WHEN t.amount_text IS NOT NULL AND (t.amount IS NULL OR t.amount < 0) THEN 'bad_amount'
-        WHEN NOT regexp_full_match(t.currency, '[A-Z]{3}') THEN 'bad_currency'
-        WHEN t.outcome IS NULL THEN 'bad_outcome'
-        WHEN t.closed_at < t.created_at THEN 'closed_before_created'
-        WHEN t.outcome = 'open' AND t.closed_at IS NOT NULL THEN 'open_with_closed_at'
-        WHEN NOT t.rep_known THEN 'unknown_rep'
-    END AS rule,
-    CASE rule
-        WHEN 'missing_required' THEN 'a required value is empty (deal_id, account_id, segment, rep_id, created_at, outcome); fill it in'
-        WHEN 'conflicting_duplicate' THEN 'deal_id ' || t.deal_id || ' appears on several different rows; keep one'
-        WHEN 'duplicate' THEN 'exact copy of line ' || t.first_line || ', which loaded; remove the copy'
-        WHEN 'bad_date' THEN 'created_at ''' || coalesce(t.created_at_text, '') || ''' / closed_at '''
-                              || coalesce(t.closed_at_text, '') || ''' must be ISO dates (YYYY-MM-DD)'
-        WHEN 'bad_amount' THEN 'amount ''' || t.amount_text || ''' is not a number >= 0 (no thousands separators)'
-        WHEN 'bad_currency' THEN 'currency ''' || t.currency || ''' is not a 3-letter ISO 4217 code'
-        WHEN 'bad_outcome' THEN 'outcome ''' || t.outcome_text || ''' is not won, lost or open (Closed Won / Closed Lost also accepted)'
-        WHEN 'closed_before_created' THEN 'closed_at ' || t.closed_at || ' is before created_at ' || t.created_at
-        WHEN 'open_with_closed_at' THEN 'an open deal has no close date; clear closed_at or set the outcome'
-        WHEN 'unknown_rep' THEN 'rep_id ' || t.rep_id || ' is not in reps; add the rep or correct the id'
-    END AS detail
-FROM typed t;
+SELECT * FROM verdicts WHERE rule IS NOT NULL;

@@ -5,5 +5,4 @@ SELECT l.run_id, c._file AS file, c._line AS line, c.rule, to_json({{ row_struct
 FROM temp.{{ table }}_checked c
 JOIN raw.{{ table }} r USING (_load_seq, _file, _line)
 JOIN raw.loads l ON l.seq = c._load_seq
-WHERE c.rule IS NOT NULL
 ORDER BY c._load_seq, c._file, c._line;

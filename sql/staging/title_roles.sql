@@ -4,8 +4,8 @@
 CREATE OR REPLACE TEMP TABLE title_roles AS
 WITH titles AS (
     SELECT DISTINCT map_id, lower(contact_title) AS title_key
-    FROM temp.engagements_checked
-    WHERE rule IS NULL AND role_id_given IS NULL AND contact_title IS NOT NULL AND map_id IS NOT NULL
+    FROM engagements_typed
+    WHERE role_id_given IS NULL AND contact_title IS NOT NULL AND map_id IS NOT NULL
 ),
 patterns AS (
     SELECT map_id, role_id, position, unnest(title_patterns) AS pattern FROM core.value_map_roles

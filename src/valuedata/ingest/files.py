@@ -9,6 +9,7 @@ in a later export supersedes its earlier version); older versions stay queryable
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,20 +90,40 @@ def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[st
 
 
 def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id: str) -> Load:
-    """Read a file into its own raw load table unless its content is already loaded; register it."""
-    sha = file_sha256(path)
-    known = fetch_one(conn, "SELECT seq, rows_read, columns FROM raw.loads WHERE table_name = ? AND sha256 = ? "
-                            "ORDER BY seq DESC LIMIT 1", [table, sha])
-    if known is not None:
-        seq, rows, columns = known
-        return Load(seq, table, str(path), sha, rows, tuple(columns), new=False)
-    seq = _next_seq(conn)
-    target = load_table(table, seq)
-    _read_into(conn, target, path)
+    """Read a file into its own raw load table unless its content is already loaded; register it.
+    The file is hashed while DuckDB reads it, unless an earlier load of the table has the same size:
+    then it may be the same content, and the hash decides first whether to read it at all."""
+    size = path.stat().st_size
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(file_sha256, path)
+        if _maybe_loaded(conn, table, size):
+            known = _known_load(conn, table, path, digest.result())
+            if known is not None:
+                return known
+        seq = _next_seq(conn)
+        target = load_table(table, seq)
+        _read_into(conn, target, path)
+        sha = digest.result()
     columns = _normalise_headers(conn, target, path, table)
     rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
-    _register(conn, seq, table, str(path), sha, rows, columns, 2 if path.suffix.lower() == ".csv" else 1, run_id)
+    _register(conn, seq, table, str(path), sha, size, rows, columns, 2 if path.suffix.lower() == ".csv" else 1, run_id)
     return Load(seq, table, str(path), sha, rows, columns, new=True)
+
+
+def _maybe_loaded(conn: duckdb.DuckDBPyConnection, table: str, size: int) -> bool:
+    """Whether an earlier load of `table` could have had this content: one of the same size (or of unknown size)."""
+    return fetch_one(conn, "SELECT count(*) FROM raw.loads WHERE table_name = ? AND sha256 IS NOT NULL "
+                           "AND coalesce(bytes, ?) = ?", [table, size, size])[0] > 0
+
+
+def _known_load(conn: duckdb.DuckDBPyConnection, table: str, path: Path, sha: str) -> Load | None:
+    """The earlier load of `table` with this content, if any."""
+    known = fetch_one(conn, "SELECT seq, rows_read, columns FROM raw.loads WHERE table_name = ? AND sha256 = ? "
+                            "ORDER BY seq DESC LIMIT 1", [table, sha])
+    if known is None:
+        return None
+    seq, rows, columns = known
+    return Load(seq, table, str(path), sha, rows, tuple(columns), new=False)
 
 
 def ensure_storage(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> None:
@@ -112,18 +133,19 @@ def ensure_storage(conn: duckdb.DuckDBPyConnection, table: str, run_id: str) -> 
     seq = _next_seq(conn)
     cols = ", ".join(f"NULL::VARCHAR AS {quote_ident(c)}" for c in KNOWN_COLUMNS[table])
     conn.execute(f"CREATE OR REPLACE TABLE {load_table(table, seq)} AS SELECT {cols} LIMIT 0")
-    _register(conn, seq, table, f"{table} (no file)", None, 0, KNOWN_COLUMNS[table], 2, run_id)
+    _register(conn, seq, table, f"{table} (no file)", None, None, 0, KNOWN_COLUMNS[table], 2, run_id)
 
 
 def _next_seq(conn: duckdb.DuckDBPyConnection) -> int:
     return fetch_one(conn, "SELECT coalesce(max(seq), 0) + 1 FROM raw.loads")[0]
 
 
-def _register(conn: duckdb.DuckDBPyConnection, seq: int, table: str, file: str, sha: str | None, rows: int,
-              columns: tuple[str, ...], line_offset: int, run_id: str) -> None:
+def _register(conn: duckdb.DuckDBPyConnection, seq: int, table: str, file: str, sha: str | None, size: int | None,
+              rows: int, columns: tuple[str, ...], line_offset: int, run_id: str) -> None:
     """Record a load in raw.loads."""
-    conn.execute("INSERT INTO raw.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
-                 [seq, table, file, sha, rows, list(columns), line_offset, run_id])
+    conn.execute("INSERT INTO raw.loads (seq, table_name, file, sha256, bytes, rows_read, columns, line_offset, run_id, "
+                 "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
+                 [seq, table, file, sha, size, rows, list(columns), line_offset, run_id])
 
 
 def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:

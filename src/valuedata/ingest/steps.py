@@ -69,21 +69,24 @@ def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
 
 
 def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Check the current rows of raw.<table> rule by rule, load the good ones into core.<table> and set the
-    others aside in staging.<table>_rejected (the checked rows are a temporary table of this connection)."""
+    """Type the current rows of raw.<table>, find the ones that break a rule, load the others into
+    core.<table> and set the rule-breakers aside in staging.<table>_rejected. The typed rows are a view
+    and the rule-breakers a table of this connection only: the rows are written once, into core."""
     row_struct = _row_struct(conn, table)
     if table == "deals":
         attributes = _deal_attributes(conn)
-        run_sql(conn, "staging/deals_checked.sql", row_struct=row_struct,
-                attribute_columns="".join(f", {quote_ident(a.source)}" for a in attributes))
+        run_sql(conn, "staging/deals_typed.sql",
+                attribute_columns="".join(f", r.{quote_ident(a.source)}" for a in attributes))
+        run_sql(conn, "staging/deals_checked.sql", row_struct=row_struct)
         run_sql(conn, "core/deals.sql", attribute_select="".join(f", {a.select}" for a in attributes))
     else:
+        run_sql(conn, f"staging/{table}_typed.sql")
         run_sql(conn, f"staging/{table}_checked.sql", row_struct=row_struct)
         if table == "engagements":
             run_sql(conn, "staging/title_roles.sql")
         run_sql(conn, f"core/{table}.sql")
     run_sql(conn, "staging/rejected.sql", table=table, id_column=ID_COLUMNS[table], row_struct=row_struct)
-    conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE IF EXISTS temp.title_roles")
+    conn.execute(f"DROP TABLE temp.{table}_checked; DROP VIEW temp.{table}_typed; DROP TABLE IF EXISTS temp.title_roles")
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
 
 
