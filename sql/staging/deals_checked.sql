@@ -1,15 +1,6 @@
 -- The current rows of raw.deals that break a rule: the first rule each breaks, and how to fix it.
 CREATE OR REPLACE TEMP TABLE deals_checked AS
-WITH dup_ids AS (
-    SELECT deal_id FROM deals_typed WHERE deal_id IS NOT NULL GROUP BY deal_id HAVING count(*) > 1
-),
-dups AS (
-    SELECT staging.clean(r.deal_id) AS deal_id, count(DISTINCT hash({{ row_struct }})) AS variants,
-           min(r._line) AS first_line
-    FROM raw.deals r SEMI JOIN dup_ids d ON staging.clean(r.deal_id) = d.deal_id
-    GROUP BY ALL
-),
-verdicts AS (
+WITH verdicts AS (
     SELECT t._load_seq, t._file, t._line, t.deal_id,
         CASE
             WHEN t.deal_id IS NULL OR t.account_id IS NULL OR t.segment IS NULL OR t.rep_id IS NULL
@@ -38,7 +29,7 @@ verdicts AS (
             WHEN 'unknown_rep' THEN 'rep_id ' || t.rep_id || ' is not in reps; add the rep or correct the id'
         END AS detail
     FROM deals_typed t
-    LEFT JOIN dups d USING (deal_id)
+    LEFT JOIN deals_duplicates d USING (deal_id)
     LEFT JOIN core.reps rp ON rp.rep_id = t.rep_id
 )
 SELECT * FROM verdicts WHERE rule IS NOT NULL;

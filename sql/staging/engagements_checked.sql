@@ -1,16 +1,7 @@
 -- The current rows of raw.engagements that break a rule: the first rule each breaks, and how to fix
 -- it. Ids are checked against the map of the deal's segment.
 CREATE OR REPLACE TEMP TABLE engagements_checked AS
-WITH dup_ids AS (
-    SELECT engagement_id FROM engagements_typed WHERE engagement_id IS NOT NULL GROUP BY engagement_id HAVING count(*) > 1
-),
-dups AS (
-    SELECT staging.clean(r.engagement_id) AS engagement_id, count(DISTINCT hash({{ row_struct }})) AS variants,
-           min(r._line) AS first_line
-    FROM raw.engagements r SEMI JOIN dup_ids d ON staging.clean(r.engagement_id) = d.engagement_id
-    GROUP BY ALL
-),
-mentions AS (
+WITH mentions AS (
     -- the ids as written, one row each (ids never contain spaces; empty entries between `;` are ignored)
     SELECT _load_seq, _file, _line, map_id, kind, unnest(string_split(replace(ids, ' ', ''), ';')) AS item_id
     FROM (
@@ -51,7 +42,7 @@ verdicts AS (
             WHEN 'bad_channel' THEN 'channel ''' || t.channel || ''' is not meeting, call, email, demo or other'
         END AS detail
     FROM engagements_typed t
-    LEFT JOIN dups u USING (engagement_id)
+    LEFT JOIN engagements_duplicates u USING (engagement_id)
     LEFT JOIN core.value_map_roles r ON r.map_id = t.map_id AND r.role_id = t.role_id_given
     LEFT JOIN unknown k ON k._load_seq = t._load_seq AND k._file = t._file AND k._line = t._line
 )

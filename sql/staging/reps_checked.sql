@@ -1,14 +1,6 @@
 -- The current rows of raw.reps that break a rule: the first rule each breaks, and how to fix it.
 CREATE OR REPLACE TEMP TABLE reps_checked AS
-WITH dup_ids AS (
-    SELECT rep_id FROM reps_typed WHERE rep_id IS NOT NULL GROUP BY rep_id HAVING count(*) > 1
-),
-dups AS (
-    SELECT staging.clean(r.rep_id) AS rep_id, count(DISTINCT hash({{ row_struct }})) AS variants, min(r._line) AS first_line
-    FROM raw.reps r SEMI JOIN dup_ids d ON staging.clean(r.rep_id) = d.rep_id
-    GROUP BY ALL
-),
-verdicts AS (
+WITH verdicts AS (
     SELECT t._load_seq, t._file, t._line, t.rep_id,
         CASE
             WHEN t.rep_id IS NULL THEN 'missing_required'
@@ -22,6 +14,6 @@ verdicts AS (
             WHEN 'duplicate' THEN 'exact copy of line ' || d.first_line || ', which loaded; remove the copy'
             WHEN 'bad_date' THEN 'hired_at ''' || t.hired_at_text || ''' is not an ISO date (YYYY-MM-DD)'
         END AS detail
-    FROM reps_typed t LEFT JOIN dups d USING (rep_id)
+    FROM reps_typed t LEFT JOIN reps_duplicates d USING (rep_id)
 )
 SELECT * FROM verdicts WHERE rule IS NOT NULL;

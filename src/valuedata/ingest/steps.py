@@ -73,20 +73,21 @@ def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     core.<table> and set the rule-breakers aside in staging.<table>_rejected. The typed rows are a view
     and the rule-breakers a table of this connection only: the rows are written once, into core."""
     row_struct = _row_struct(conn, table)
+    keys = {"table": table, "id_column": ID_COLUMNS[table], "row_struct": row_struct}
+    typed_values, core_values = {}, {}
     if table == "deals":
         attributes = _deal_attributes(conn)
-        run_sql(conn, "staging/deals_typed.sql",
-                attribute_columns="".join(f", r.{quote_ident(a.source)}" for a in attributes))
-        run_sql(conn, "staging/deals_checked.sql", row_struct=row_struct)
-        run_sql(conn, "core/deals.sql", attribute_select="".join(f", {a.select}" for a in attributes))
-    else:
-        run_sql(conn, f"staging/{table}_typed.sql")
-        run_sql(conn, f"staging/{table}_checked.sql", row_struct=row_struct)
-        if table == "engagements":
-            run_sql(conn, "staging/title_roles.sql")
-        run_sql(conn, f"core/{table}.sql")
-    run_sql(conn, "staging/rejected.sql", table=table, id_column=ID_COLUMNS[table], row_struct=row_struct)
-    conn.execute(f"DROP TABLE temp.{table}_checked; DROP VIEW temp.{table}_typed; DROP TABLE IF EXISTS temp.title_roles")
+        typed_values = {"attribute_columns": "".join(f", r.{quote_ident(a.source)}" for a in attributes)}
+        core_values = {"attribute_select": "".join(f", {a.select}" for a in attributes)}
+    run_sql(conn, f"staging/{table}_typed.sql", **typed_values)
+    run_sql(conn, "staging/duplicates.sql", **keys)
+    run_sql(conn, f"staging/{table}_checked.sql")
+    if table == "engagements":
+        run_sql(conn, "staging/title_roles.sql")
+    run_sql(conn, f"core/{table}.sql", **core_values)
+    run_sql(conn, "staging/rejected.sql", **keys)
+    conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE temp.{table}_duplicates; DROP VIEW temp.{table}_typed; "
+                 "DROP TABLE IF EXISTS temp.title_roles")
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
 
 
