@@ -309,7 +309,8 @@ class SegmentModel:
     the wins), so counterfactuals are column edits. `score_design` gives the scoring model's
     probability (logistic or gradient boosting, recalibrated out of fold) for open deals. `evidence`
     has one row per item column (kind, item_id, log_odds, std_error, odds_ratio with CI, p_value,
-    q_value (BH within the segment), significant).
+    q_value (BH within the segment), significant). `maps` are the value maps of its training deals;
+    `one_of_features` the items of one-of groups (a deal's product line, say: not an action to add).
     """
 
     segment: str
@@ -324,6 +325,8 @@ class SegmentModel:
     calibration: Calibration
     booster: HistGradientBoostingClassifier | None
     beats_base_rate: bool
+    maps: list[str]
+    one_of_features: frozenset[str]
 
     @property
     def scoring_model(self) -> str:
@@ -427,6 +430,8 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
         calibration=calibration,
         booster=booster,
         beats_base_rate=bool(cv.deals) and scoring_brier < cv.baseline_brier,
+        maps=training.items.maps,
+        one_of_features=frozenset(training.items.names[j] for group in training.one_of for j in group.members),
     )
 
 

@@ -87,7 +87,7 @@ def _model_segment(models: dict[str, SegmentModel]) -> pl.Expr:
 
 def _model_knows_map(models: dict[str, SegmentModel]) -> pl.Expr:
     """The assigned model was fitted on deals of the deal's map (else its items would all read 'absent')."""
-    pairs = [f"{segment}\x1f{map_id}" for segment, model in models.items() for map_id in model.items.maps]
+    pairs = [f"{segment}\x1f{map_id}" for segment, model in models.items() for map_id in model.maps]
     return pl.concat_str("model_segment", pl.lit("\x1f"), "map_id").is_in(pairs)
 
 
@@ -172,12 +172,14 @@ def _factor_texts(deals, model, catalogue, design, contributions) -> pl.DataFram
 
 
 def _actionable(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFrame) -> np.ndarray:
-    """(deals x items): the deal's map holds the item and it is a key player, value proposition or question."""
+    """(deals x items): the deal's map holds the item and it is a key player, value proposition or question
+    (not a member of a one-of group: a deal cannot add a second product line)."""
     members = model.items.membership.join(
         catalogue.select("map_id", "kind", "item_id", "key_player"), on=["map_id", "kind", "item_id"], how="left"
     )
     key_player = (pl.col("kind") == "role") & pl.col("key_player").fill_null(False)
-    members = members.filter(pl.col("kind").is_in(ACTION_KINDS[1:]) | key_player)
+    members = members.filter((pl.col("kind").is_in(ACTION_KINDS[1:]) | key_player)
+                             & ~pl.concat_str("kind", pl.lit(":"), "item_id").is_in(list(model.one_of_features)))
     matrix = np.zeros((len(model.items.maps) + 1, len(model.items)), dtype=bool)
     matrix[model.items.map_codes(members["map_id"]), members["feature"].to_numpy()] = True
     return matrix[model.items.map_codes(deals["map_id"])]
