@@ -23,6 +23,7 @@ CV_FOLDS = 5
 CV_INITIAL_SHARE = 0.5
 MIN_DISTINCT_DATES = 12  # fewer distinct close dates than this do not order the deals
 MAX_DATE_SHARE = 0.25  # nor does one date holding more than this share of the deals
+BOOSTING_ROWS = 200_000
 BOOSTING_MARGIN = 0.005  # boosting scores open deals only when its CV AUC beats the logistic model's by this
 SIGNIFICANCE = 0.05
 LOGISTIC = "logistic"
@@ -62,8 +63,10 @@ def make_folds(close_dates: pl.Series, outcome: np.ndarray) -> Folds:
 
 
 def fit_booster(features: np.ndarray, outcome: np.ndarray) -> HistGradientBoostingClassifier:
-    """scikit-learn's histogram gradient boosting on the model's own features (fixed seed: reproducible)."""
-    return HistGradientBoostingClassifier(random_state=0).fit(features, outcome)
+    """scikit-learn's histogram gradient boosting on the model's own features (fixed seed: reproducible),
+    on at most BOOSTING_ROWS evenly spaced rows (beyond that more rows change its AUC by less than the noise)."""
+    rows = slice(None, None, -(-outcome.size // BOOSTING_ROWS))
+    return HistGradientBoostingClassifier(random_state=0).fit(features[rows], outcome[rows])
 
 
 @dataclass(frozen=True)
