@@ -18,7 +18,8 @@ from scipy import special
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from valuedata.analysis.crossval import (
-    BOOSTING, LOGISTIC, Calibration, CrossValidation, Folds, Rows, calibrate, fit_booster, make_folds,
+    BOOSTING, LOGISTIC, Calibration, CrossValidation, Folds, Rows, boosted_probability, calibrate, fit_booster,
+    make_folds,
 )
 from valuedata.analysis.features import ATTRIBUTE, ControlEncoder, ItemSpace
 from valuedata.analysis.leaks import Leak, outcome_leaks
@@ -292,7 +293,7 @@ def cross_validate(training: TrainingSet, full_fit: LogitFit) -> CrossValidation
         parts["outcome"].append(y)
         parts["baseline"].append(np.full(y.size, training.outcome[train].mean()))
         parts["logistic"].append(fit.linear_predictor(clamp_to_training(training, train, test)))
-        parts["boosting"].append(booster.predict_proba(training.design[test][:, features])[:, 1])
+        parts["boosting"].append(boosted_probability(booster, training.design[test][:, features]))
         folds += 1
     joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
     return CrossValidation(training.folds.scheme, folds, **joined)
@@ -362,7 +363,7 @@ class SegmentModel:
         """The scoring model's win probability for each row of a design matrix."""
         if self.booster is None:
             return self.calibration.apply(self.predict_design(design))
-        return self.calibration.apply(self.booster.predict_proba(design[:, 1:])[:, 1])
+        return self.calibration.apply(boosted_probability(self.booster, design[:, 1:]))
 
     def counterfactual(self, deals: pl.DataFrame, feature: str, present: bool) -> np.ndarray:
         """The logistic model's win probability with one item switched on or off on the deals whose map holds it."""
