@@ -3,7 +3,12 @@
 Analysts keep `valuedata.duckdb` open read-only while runs happen. A run never writes that file:
 it copies it to a staging file beside it, writes there, and at the end `os.replace`s the staging
 file over the published one. A reader holding the old file keeps reading the old, complete
-version; a new reader sees the new one; a failed run leaves the published file untouched.
+version; a failed run leaves the published file untouched.
+
+DuckDB keeps one database instance per path and process: `duckdb.connect(path)` while another
+connection to the path is open in the same process reuses it, and so keeps seeing the version that
+instance opened. `open_current` opens the file afresh every time, so it always sees the version
+published last.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Iterator
 import duckdb
 
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.sql import run_sql
+from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 
@@ -96,12 +101,28 @@ def connect_staging(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         conn.close()
 
 
-@contextmanager
-def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published warehouse, as analysts open it."""
+def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the version of the warehouse published last, even in a process that
+    holds older connections: the file is attached to a new in-memory DuckDB instance, under its usual
+    catalog name (the file's stem), so `analytics.deal_coverage` and `valuedata.analytics.…` both work."""
+    path = Path(path)
     if not path.exists():
         raise ValuedataError(f"no warehouse at {path}: run `valuedata run` first (or pass --warehouse PATH)")
-    conn = duckdb.connect(str(path), read_only=True)
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH {quote_literal(str(path))} AS {quote_ident(path.stem)} (READ_ONLY)")
+        conn.execute(f"USE {quote_ident(path.stem)}")
+    except duckdb.Error as exc:
+        conn.close()
+        raise ValuedataError(f"{path} cannot be opened as a DuckDB warehouse: {str(exc).strip().splitlines()[0]}") \
+            from None
+    return conn
+
+
+@contextmanager
+def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse (its current version), closed on exit."""
+    conn = open_current(path)
     try:
         yield conn
     finally:
