@@ -14,10 +14,13 @@ published last.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
@@ -44,19 +47,32 @@ class Warehouse:
 
     @contextmanager
     def build_lock(self) -> Iterator[None]:
-        """Hold the one-builder-at-a-time lock; refuse at once if another run holds it."""
+        """Hold the one-builder-at-a-time lock; refuse at once, saying who holds it, if another run does.
+        The holder writes its process id and start time into the lock file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as handle:
+        with open(self.lock_path, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise ValuedataError(
-                    f"another valuedata run is building {self.path} right now; "
-                    "wait for it to finish (the published warehouse stays readable meanwhile)") from None
+                raise ValuedataError(f"another valuedata run is building {self.path}{self._holder()}; wait for it "
+                                     "to finish (the published warehouse stays readable meanwhile)") from None
             try:
+                handle.seek(0)
+                handle.truncate()
+                started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+                handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": started}))
+                handle.flush()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _holder(self) -> str:
+        """' since <time> (process <pid> on <host>)' from the lock file, or '' when it says nothing."""
+        try:
+            holder = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            return f" since {holder['since']} (process {holder['pid']} on {holder['host']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return " right now"
 
     def begin(self, run_id: str) -> Path:
         """Start a run's staging file from the published warehouse (or empty) with every schema in place."""
