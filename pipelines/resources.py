@@ -11,6 +11,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from valuedata.config import Settings
+from valuedata.dashboards.build import swap_in
 from valuedata.ingest.steps import set_run_variables
 from valuedata.warehouse.lifecycle import Warehouse, connect_staging
 
@@ -48,12 +49,22 @@ class WarehouseResource(ConfigurableResource):
         self._run_id = context.run.run_id if context.run else "adhoc"
         self._exit.enter_context(self.store.build_lock())
         self.store.begin(self._run_id)
+        dashboards = self.settings.dashboards
+        for stale in dashboards.parent.glob(f".{dashboards.name}.*.building"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if not self._published:
             self.store.discard(self._run_id)
         shutil.rmtree(self.export_dir, ignore_errors=True)
+        shutil.rmtree(self.dashboards_staging, ignore_errors=True)
         self._exit.close()
+
+    @property
+    def dashboards_staging(self) -> Path:
+        """Where this run builds the dashboards, beside the published folder (swapped in on publish)."""
+        dashboards = self.settings.dashboards
+        return dashboards.with_name(f".{dashboards.name}.{self._run_id}.building")
 
     @property
     def export_dir(self) -> Path:
@@ -78,7 +89,9 @@ class WarehouseResource(ConfigurableResource):
             yield conn
 
     def publish(self) -> Path:
-        """Swap this run's staging warehouse in as the published one."""
+        """Swap this run's staging warehouse in as the published one, then its dashboards (when built)."""
         self.store.publish(self._run_id)
         self._published = True
+        if self.dashboards_staging.is_dir():
+            swap_in(self.dashboards_staging, self.settings.dashboards)
         return self.store.path

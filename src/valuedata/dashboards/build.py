@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,3 +71,15 @@ def _write(path: Path, text: str) -> int:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return len(data)
+
+
+def swap_in(built: Path, target: Path) -> None:
+    """Replace the folder `target` by the folder `built` beside it: the old one is renamed aside, the new one
+    renamed in, then the old one removed. A browser never sees a mix of two builds."""
+    old = target.with_name(f".{target.name}.previous")
+    shutil.rmtree(old, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        os.rename(target, old)
+    os.rename(built, target)
+    shutil.rmtree(old, ignore_errors=True)

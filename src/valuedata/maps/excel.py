@@ -32,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from valuedata.errors import InputError, Problem
-from valuedata.maps.load import load_maps, map_files, reference_problems
+from valuedata.maps.load import YAML_LOADER, load_maps, map_files, reference_problems
 from valuedata.maps.models import ValueMap
 
 MAP_COLUMNS = ("map_id", "name", "segment", "version")
@@ -98,7 +98,7 @@ def import_workbook(xlsx: Path, maps_dir: Path) -> list[Path]:
 def _read_map(path: Path) -> dict:
     """A map file as plain data."""
     text = path.read_text(encoding="utf-8-sig")
-    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    return json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=YAML_LOADER)
 
 
 def _write_sheet(sheet, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -185,7 +185,7 @@ def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
             continue
         maps[map_id] = {**record, "roles": []}
         where[map_id] = {(): ("maps", number)}
-    roles: dict[tuple, dict] = {}
+    roles: dict[tuple, tuple[dict, int]] = {}  # (map_id, role_id) -> (role, its index in the map)
     for sheet in ("roles", *ITEM_COLUMNS):
         for number, row in sheets.get(sheet, []):
             record, row_problems = _record(row, SHEETS[sheet], sheet, number, book)
@@ -198,16 +198,15 @@ def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
                 continue
             if sheet == "roles":
                 maps[map_id]["roles"].append(record)
-                roles[(map_id, role_id)] = record
+                roles[(map_id, role_id)] = (record, len(maps[map_id]["roles"]) - 1)
                 where[map_id][("roles", len(maps[map_id]["roles"]) - 1)] = (sheet, number)
                 continue
-            role = roles.get((map_id, record.pop("role_id", None)))
+            role, index = roles.get((map_id, record.pop("role_id", None)), (None, None))
             if role is None:
                 problems.append(Problem(book, here, f"role_id '{role_id}' is not a role of map '{map_id}'",
                                         "use a role_id from sheet roles for that map"))
                 continue
             role.setdefault(sheet, []).append(record)
-            index = maps[map_id]["roles"].index(role)
             where[map_id][("roles", index, sheet, len(role[sheet]) - 1)] = (sheet, number)
     return list(maps.values()), where, problems
 
