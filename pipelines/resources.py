@@ -1,6 +1,7 @@
 """The warehouse resource: one staging copy of the warehouse per run, published at the end."""
 
 
+import hashlib
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -49,8 +50,7 @@ class WarehouseResource(ConfigurableResource):
         self._run_id = context.run.run_id if context.run else "adhoc"
         self._exit.enter_context(self.store.build_lock())
         self.store.begin(self._run_id)
-        dashboards = self.settings.dashboards
-        for stale in dashboards.parent.glob(f".{dashboards.name}.*.building"):  # left by a killed run
+        for stale in self.settings.dashboards.parent.glob(f"{self._dashboards_prefix}.*"):  # left by a killed run
             shutil.rmtree(stale, ignore_errors=True)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
@@ -63,8 +63,13 @@ class WarehouseResource(ConfigurableResource):
     @property
     def dashboards_staging(self) -> Path:
         """Where this run builds the dashboards, beside the published folder (swapped in on publish)."""
-        dashboards = self.settings.dashboards
-        return dashboards.with_name(f".{dashboards.name}.{self._run_id}.building")
+        return self.settings.dashboards.with_name(f"{self._dashboards_prefix}.{self._run_id}.building")
+
+    @property
+    def _dashboards_prefix(self) -> str:
+        """`.<dashboards folder>.<warehouse>`: the build folders of runs of this warehouse, which hold its lock,
+        so that a run of another warehouse writing the same dashboards folder is never disturbed."""
+        return f".{self.settings.dashboards.name}.{self.store.path.stem}-{_short_hash(self.store.path)}"
 
     @property
     def export_dir(self) -> Path:
@@ -95,3 +100,7 @@ class WarehouseResource(ConfigurableResource):
         if self.dashboards_staging.is_dir():
             swap_in(self.dashboards_staging, self.settings.dashboards)
         return self.store.path
+
+
+def _short_hash(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]

@@ -74,12 +74,19 @@ def _write(path: Path, text: str) -> int:
 
 
 def swap_in(built: Path, target: Path) -> None:
-    """Replace the folder `target` by the folder `built` beside it: the old one is renamed aside, the new one
-    renamed in, then the old one removed. A browser never sees a mix of two builds."""
-    old = target.with_name(f".{target.name}.previous")
-    shutil.rmtree(old, ignore_errors=True)
+    """Replace the folder `target` by the folder `built` beside it (`<name>.building`): the old one is renamed
+    aside, the new one renamed in, then the old one removed. A browser never sees a mix of two builds; when
+    another build swaps in at the same moment, the last one wins."""
+    old = built.with_name(built.name.removesuffix(".building") + ".previous")
     target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        os.rename(target, old)
-    os.rename(built, target)
+    for _ in range(5):
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.rename(target, old)
+        try:
+            os.rename(built, target)
+            break
+        except OSError:
+            if not target.exists():
+                raise
     shutil.rmtree(old, ignore_errors=True)

@@ -124,10 +124,11 @@ def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
     path = Path(path)
     if not path.exists():
         raise ValuedataError(f"no warehouse at {path}: run `valuedata run` first (or pass --warehouse PATH)")
+    catalog = path.stem if path.stem.lower() not in ("memory", "system", "temp", "main") else "warehouse"
     conn = duckdb.connect()
     try:
-        conn.execute(f"ATTACH {quote_literal(str(path))} AS {quote_ident(path.stem)} (READ_ONLY)")
-        conn.execute(f"USE {quote_ident(path.stem)}")
+        conn.execute(f"ATTACH {quote_literal(str(path))} AS {quote_ident(catalog)} (READ_ONLY)")
+        conn.execute(f"USE {quote_ident(catalog)}")
     except duckdb.Error as exc:
         conn.close()
         raise ValuedataError(f"{path} cannot be opened as a DuckDB warehouse: {str(exc).strip().splitlines()[0]}") \
