@@ -54,7 +54,11 @@ def run(input_dir: InputOpt = None, warehouse: WarehouseOpt = None, dashboards: 
 @app.command()
 def validate(input_dir: InputOpt = None, source: SourceOpt = None) -> None:
     """Check the inputs against the data contract without writing anything, and report every problem:
-    unreadable files and broken maps (which would stop a run) and rows that would be quarantined."""
+    unreadable files and broken maps (which would stop a run) and rows that would be quarantined.
+
+    Exit codes: 0 the inputs are valid (a run would quarantine nothing); 1 a problem was found (a run
+    would stop, or some rows would be quarantined: the report says which); 2 the command was misused
+    (an unknown option)."""
     from valuedata.ingest.validate import validate_input
 
     settings = Settings.resolve(input_dir, source=source)

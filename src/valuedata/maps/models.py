@@ -1,4 +1,4 @@
-"""Typed models of a customer value map (CONTRACT §1.1)."""
+"""Typed models of a customer value map (docs/contract.md, 'Value maps')."""
 
 from __future__ import annotations
 
