@@ -1,0 +1,96 @@
+"""The supervised tagger: one logistic model per item, learnt from notes of engagements whose tag field
+lists items of that kind, with a threshold chosen by cross-validation for precision >= 0.95."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_predict
+
+TARGET_PRECISION = 0.95
+MIN_POSITIVES = 10  # labelled engagements listing the item, to learn it
+MIN_HITS = 5  # true positives above the threshold, so a precision is not one lucky guess
+FOLDS = 5
+MAX_TRAINING = 20_000  # labelled notes per (map, kind) to learn from; more adds time, not accuracy
+MIN_FEATURE_NOTES = 2  # a feature must occur in this many labelled notes to be learnt
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """Where an item's notes tags start, and what cross-validation says they are worth there."""
+
+    threshold: float | None
+    precision: float | None
+    recall: float | None
+    note: str
+
+
+@dataclass
+class ItemModels:
+    """Weights over a feature vocabulary (feature hash -> column), one column of ``coef`` per item."""
+
+    vocabulary: pl.DataFrame  # feature (u64), column (u32)
+    coef: np.ndarray  # (features, items)
+    intercept: np.ndarray  # (items,)
+
+    def probabilities(self, features: pl.DataFrame, rows: int) -> np.ndarray:
+        """(rows, items) probabilities for notes given as (row, feature) pairs."""
+        x = design(features, self.vocabulary, rows)
+        return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
+
+
+def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
+    """The features seen in at least MIN_FEATURE_NOTES notes, numbered."""
+    counts = features.unique().group_by("feature").len()
+    return (counts.filter(pl.col("len") >= MIN_FEATURE_NOTES).sort("feature")
+            .select("feature", column=pl.int_range(pl.len(), dtype=pl.UInt32)))
+
+
+def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_matrix:
+    """A binary (rows, vocabulary) matrix from (row, feature) pairs; unknown features are dropped."""
+    known = features.join(vocab, on="feature").unique(["row", "column"])
+    data = np.ones(known.height, dtype=np.float32)
+    return sp.csr_matrix((data, (known["row"].to_numpy(), known["column"].to_numpy())),
+                         shape=(rows, vocab.height))
+
+
+def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[list[Threshold], np.ndarray, np.ndarray]:
+    """Per item (a column of ``labels``): cross-validated probabilities grouped by deal, the threshold
+    for precision >= TARGET_PRECISION, and the weights fitted on every labelled note."""
+    folds = GroupKFold(n_splits=min(FOLDS, len(np.unique(groups))))
+    thresholds, coef, intercept = [], np.zeros((x.shape[1], labels.shape[1])), np.full(labels.shape[1], -50.0)
+    for j in range(labels.shape[1]):
+        y = labels[:, j]
+        positives = int(y.sum())
+        if positives < MIN_POSITIVES:
+            thresholds.append(Threshold(None, None, None, f"only {positives} labelled engagements list it; "
+                                                          f"{MIN_POSITIVES} are needed to learn it"))
+            continue
+        model = LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced")
+        p = cross_val_predict(model, x, y, groups=groups, cv=folds, method="predict_proba")[:, 1]
+        chosen = choose_threshold(y, p)
+        thresholds.append(chosen)
+        if chosen.threshold is not None:
+            model.fit(x, y)
+            coef[:, j], intercept[j] = model.coef_[0], model.intercept_[0]
+    return thresholds, coef, intercept
+
+
+def choose_threshold(y: np.ndarray, p: np.ndarray) -> Threshold:
+    """The lowest probability at which the notes scoring at least that reach TARGET_PRECISION."""
+    order = np.argsort(-p, kind="stable")
+    ys, ps = y[order], p[order]
+    hits = np.cumsum(ys)
+    precision = hits / np.arange(1, len(ys) + 1)
+    cut = np.r_[ps[1:] != ps[:-1], True]  # only between distinct scores
+    ok = cut & (precision >= TARGET_PRECISION) & (hits >= MIN_HITS)
+    if not ok.any():
+        best = float(precision[cut & (hits >= MIN_HITS)].max(initial=0.0))
+        return Threshold(None, None, None, f"cross-validated precision never reaches {TARGET_PRECISION:.2f} "
+                                           f"(best {best:.2f}): notes tags of this item are not used")
+    i = int(np.nonzero(ok)[0].max())
+    return Threshold(float(ps[i]), float(precision[i]), float(hits[i] / ys.sum()), "learnt from field tags")
