@@ -14,8 +14,8 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 TARGET_PRECISION = 0.95
 MIN_POSITIVES = 10  # labelled engagements listing the item, to learn it
 MIN_HITS = 5  # true positives above the threshold, so a precision is not one lucky guess
-FOLDS = 5
-MAX_TRAINING = 20_000  # labelled notes per (map, kind) to learn from; more adds time, not accuracy
+FOLDS = 3
+MAX_TRAINING = 8_000  # labelled notes per map to learn from; more adds time, hardly accuracy
 MIN_FEATURE_NOTES = 2  # a feature must occur in this many labelled notes to be learnt
 
 
