@@ -32,7 +32,7 @@ FRAMES = {
     "b": {
         "value_proposition": [("made the case for ", ""), ("value prop discussed - ", ""), ("we explained ", ""),
                               ("positioned our offer as ", ""), ("demoed ", "")],
-        "issue": [("told us ", " keeps hurting them"), ("main headache is ", ""), ("", " came up as a concern"),
+        "issue": [("told us ", " keeps hurting them"), ("main headache is ", ""), ("", " is a sore spot for them"),
                   ("they are frustrated by ", ""), ("ops lead flagged ", "")],
         "question": [("discovery question - ", ""), ("probed on ", ""), ("wanted to know ", ""),
                      ("put the question ", " to them")],
@@ -90,7 +90,9 @@ def item_texts(m: MapIndex) -> dict[str, list[str]]:
 def write_notes(eng: pl.DataFrame, pairs: pl.DataFrame, maps: list[MapIndex], map_of_row: np.ndarray,
                 rng: np.random.Generator, share: float, wording: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Engagements with composed notes (and blank tag fields on a ``share`` of them), and the truth:
-    one row per (engagement_id, kind, item_id) with ``in_field`` = still listed in its tag field.
+    one row per (engagement_id, kind, item_id) with ``mention`` = ``item`` (the engagement had it;
+    ``in_field`` says whether its tag field still lists it) or ``negated`` (a negated or hedged mention
+    of an item it did not have).
 
     ``pairs`` holds (row, kind, item_id) for every item of every engagement row; ``map_of_row`` the
     index into ``maps`` of each row's map."""
@@ -129,10 +131,13 @@ def write_notes(eng: pl.DataFrame, pairs: pl.DataFrame, maps: list[MapIndex], ma
     eng = eng.with_columns(
         *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in KIND_COLUMNS.values()),
         note.alias("notes"))
-    truth = pairs.sort("row", "kind", "item_id")
+    truth = pl.concat([pairs.select("row", "kind", "item_id", mention=pl.lit("item")),
+                       neg.select("row", "kind", "item_id", mention=pl.lit("negated"))]).sort("row", "mention", "kind",
+                                                                                           "item_id")
+    rows = truth["row"].to_numpy()
     truth = truth.with_columns(eng["engagement_id"].gather(truth["row"]).alias("engagement_id"),
-                               pl.Series("in_field", ~notes_only[truth["row"].to_numpy()]))
-    return eng, truth.select("engagement_id", "kind", "item_id", "in_field")
+                               pl.Series("in_field", ~notes_only[rows] & (truth["mention"] == "item").to_numpy()))
+    return eng, truth.select("engagement_id", "kind", "item_id", "mention", "in_field")
 
 
 def _catalogue(maps: list[MapIndex]) -> pl.DataFrame:

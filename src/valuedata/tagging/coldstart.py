@@ -1,5 +1,5 @@
-"""The cold-start matcher: with no field tags to learn from, a note mentions an item when it holds most
-of the item's own distinctive words, or every word of one of the item's ``keywords``.
+"""The cold-start matcher: with no field tags to learn from, a note mentions an item when one of its
+clauses holds most of the item's own distinctive words, or every word of one of the item's ``keywords``.
 
 Words are compared by stem (the first letters), read with the same negation marks as the notes, so
 "downtime is not a concern" never matches "unplanned downtime". A word's weight is its rarity among
@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from valuedata.tagging.text import MARK, NEGATIONS, STEM_LENGTH, marked_words
 
-TEXT_SHARE = 0.6  # share of the item text's word weight a note must hold
+TEXT_SHARE = 0.55  # share of the item text's word weight a note must hold
 STOPWORDS = frozenset(
     "a about across after all an and any are as at be before by can could do does for from has have how in into "
     "is it its of on or our over per so than that the their them they this to up us we what when where which who "
@@ -54,20 +54,21 @@ class Matcher:
                              shape=(self.vocabulary.height, columns))
 
     def scores(self, features: pl.DataFrame, rows: int) -> np.ndarray:
-        """(rows, items): 1.0 when a keyword matches fully, else the share of the text's weight held,
-        counted only at TEXT_SHARE or above (0 below)."""
-        known = features.join(self.vocabulary, on="feature").unique(["row", "column"])
-        x = sp.csr_matrix((np.ones(known.height), (known["row"].to_numpy(), known["column"].to_numpy())),
-                          shape=(rows, self.vocabulary.height))
+        """(rows, items): the best clause of each note: 1.0 when a keyword matches fully, else the share
+        of the item text's weight it holds, counted only at TEXT_SHARE or above (0 below)."""
+        known = features.join(self.vocabulary, on="feature").unique(["clause", "column"])
+        clause_rows = known.select("clause", "row").unique()
+        clauses = int(known["clause"].max() or 0) + 1
+        x = sp.csr_matrix((np.ones(known.height), (known["clause"].to_numpy(), known["column"].to_numpy())),
+                          shape=(clauses, self.vocabulary.height))
         text = np.asarray((x @ self.text).todense())
         text[text < TEXT_SHARE - 1e-9] = 0.0
         if self.keyword_item.size:
-            matched = np.asarray((x @ self.keywords).todense()) >= 1.0 - 1e-9
-            full = np.zeros((rows, self.items), dtype=bool)
-            r, k = np.nonzero(matched)
-            full[r, self.keyword_item[k]] = True
-            text[full] = 1.0
-        return np.minimum(text, 1.0)
+            c, k = np.nonzero(np.asarray((x @ self.keywords).todense()) >= 1.0 - 1e-9)
+            text[c, self.keyword_item[k]] = 1.0
+        best = np.zeros((rows, self.items))
+        np.maximum.at(best, clause_rows["row"].to_numpy(), text[clause_rows["clause"].to_numpy()])
+        return np.minimum(best, 1.0)
 
 
 def _idf(cues: pl.DataFrame, documents: int) -> pl.DataFrame:

@@ -17,6 +17,8 @@ MIN_HITS = 5  # true positives above the threshold, so a precision is not one lu
 FOLDS = 3
 MAX_TRAINING = 8_000  # labelled notes per map to learn from; more adds time, hardly accuracy
 MIN_FEATURE_NOTES = 2  # a feature must occur in this many labelled notes to be learnt
+MIN_THRESHOLD = 0.5  # never tag below an even chance, however well cross-validation separates the items:
+# a lower cut would tag notes written in wording the model never saw on a stray shared word
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,16 @@ def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[lis
 
 
 def choose_threshold(y: np.ndarray, p: np.ndarray) -> Threshold:
-    """The lowest probability at which the notes scoring at least that reach TARGET_PRECISION."""
+    """The lowest probability (at least MIN_THRESHOLD) at which the notes scoring at least that reach
+    TARGET_PRECISION."""
     order = np.argsort(-p, kind="stable")
     ys, ps = y[order], p[order]
     hits = np.cumsum(ys)
     precision = hits / np.arange(1, len(ys) + 1)
     cut = np.r_[ps[1:] != ps[:-1], True]  # only between distinct scores
-    ok = cut & (precision >= TARGET_PRECISION) & (hits >= MIN_HITS)
+    ok = cut & (precision >= TARGET_PRECISION) & (hits >= MIN_HITS) & (ps >= MIN_THRESHOLD)
     if not ok.any():
-        best = float(precision[cut & (hits >= MIN_HITS)].max(initial=0.0))
+        best = float(precision[cut & (hits >= MIN_HITS) & (ps >= MIN_THRESHOLD)].max(initial=0.0))
         return Threshold(None, None, None, f"cross-validated precision never reaches {TARGET_PRECISION:.2f} "
                                            f"(best {best:.2f}): notes tags of this item are not used")
     i = int(np.nonzero(ok)[0].max())

@@ -68,7 +68,7 @@ def tag_notes(engagements: pl.DataFrame, items: pl.DataFrame, maps: pl.DataFrame
         say(f"{map_id}: reading {rows.height:,} notes")
         tags += [_apply(rows.slice(start, CHUNK), taggers) for start in range(0, rows.height, CHUNK)]
     tags_frame = pl.concat(tags) if tags else pl.DataFrame(schema=TAG_SCHEMA)
-    quality_frame = pl.concat(quality, how="diagonal_relaxed") if quality else pl.DataFrame(schema=QUALITY_SCHEMA)
+    quality_frame = pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *quality], how="diagonal_relaxed")
     return tags_frame.select(list(TAG_SCHEMA)), quality_frame.select(list(QUALITY_SCHEMA))
 
 

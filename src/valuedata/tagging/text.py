@@ -79,15 +79,15 @@ def _clause_total(x: pl.Expr) -> pl.Expr:
 
 
 def note_features(notes: pl.Series) -> pl.LazyFrame:
-    """(row, feature): every word, two-word phrase (within a clause) and stem of each note, as a
-    64-bit hash. Marked words have no stem."""
+    """(row, clause, feature): every word, two-word phrase (within a clause) and stem of each note, as
+    a 64-bit hash. Marked words have no stem."""
     words = marked_words(notes).with_columns(hash=pl.col("word").hash(seed=0))
     word, plain, h = pl.col("word"), pl.col("plain"), pl.col("hash")
     same_clause = (pl.col("clause").shift(-1) == pl.col("clause")).fill_null(False)
-    bigrams = words.select("row", feature=pl.when(same_clause).then(h // 2 + h.shift(-1) // 4)).drop_nulls()
+    bigrams = words.select("row", "clause", feature=pl.when(same_clause).then(h // 2 + h.shift(-1) // 4)).drop_nulls()
     stems = words.filter((word == plain) & (plain.str.len_chars() > STEM_LENGTH)).select(
-        "row", feature=(plain.str.slice(0, STEM_LENGTH) + "~").hash(seed=0))
-    return pl.concat([words.select("row", feature=h), bigrams, stems])
+        "row", "clause", feature=(plain.str.slice(0, STEM_LENGTH) + "~").hash(seed=0))
+    return pl.concat([words.select("row", "clause", feature=h), bigrams, stems])
 
 
 def marked_text(note: str) -> str:
