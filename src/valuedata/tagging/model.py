@@ -15,7 +15,7 @@ TARGET_PRECISION = 0.95
 MIN_POSITIVES = 10  # labelled engagements listing the item, to learn it
 MIN_HITS = 5  # true positives above the threshold, so a precision is not one lucky guess
 FOLDS = 3
-MAX_TRAINING = 8_000  # labelled notes per map to learn from; more adds time, hardly accuracy
+MAX_TRAINING = 5_000  # labelled notes per map to learn from; more adds time, hardly accuracy
 MIN_FEATURE_NOTES = 2  # a feature must occur in this many labelled notes to be learnt
 MIN_THRESHOLD = 0.5  # never tag below an even chance, however well cross-validation separates the items:
 # a lower cut would tag notes written in wording the model never saw on a stray shared word
@@ -61,9 +61,10 @@ def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_mat
 
 
 def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[list[Threshold], np.ndarray, np.ndarray]:
-    """Per item (a column of ``labels``): cross-validated probabilities grouped by deal, the threshold
-    for precision >= TARGET_PRECISION, and the weights fitted on every labelled note."""
-    folds = GroupKFold(n_splits=min(FOLDS, len(np.unique(groups))))
+    """Per item (a column of ``labels``): the weights fitted on every labelled note, and the threshold for
+    precision >= TARGET_PRECISION on probabilities cross-validated by deal. An item that cannot reach the
+    target even on the notes it learnt from is not cross-validated."""
+    folds = list(GroupKFold(n_splits=min(FOLDS, len(np.unique(groups)))).split(x, groups=groups))
     thresholds, coef, intercept = [], np.zeros((x.shape[1], labels.shape[1])), np.full(labels.shape[1], -50.0)
     for j in range(labels.shape[1]):
         y = labels[:, j]
@@ -72,12 +73,16 @@ def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[lis
             thresholds.append(Threshold(None, None, None, f"only {positives} labelled engagements list it; "
                                                           f"{MIN_POSITIVES} are needed to learn it"))
             continue
-        model = LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced")
-        p = cross_val_predict(model, x, y, groups=groups, cv=folds, method="predict_proba")[:, 1]
+        model = LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced").fit(x, y)
+        if choose_threshold(y, model.predict_proba(x)[:, 1]).threshold is None:
+            thresholds.append(Threshold(None, None, None, f"precision never reaches {TARGET_PRECISION:.2f}, even on "
+                                                          "the notes it learnt from: its notes tags are not used"))
+            continue
+        p = cross_val_predict(LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced"), x, y,
+                              cv=folds, method="predict_proba")[:, 1]
         chosen = choose_threshold(y, p)
         thresholds.append(chosen)
         if chosen.threshold is not None:
-            model.fit(x, y)
             coef[:, j], intercept[j] = model.coef_[0], model.intercept_[0]
     return thresholds, coef, intercept
 
