@@ -57,3 +57,15 @@ def test_a_run_on_the_notes_world_recovers_the_planted_drivers(tmp_path):
     assert notes_only_deals > 200
     [(used, share)] = query(warehouse, "SELECT count(*) FILTER (WHERE used), avg(notes_share) FROM analytics.tagging_quality")
     assert used >= 130 and share > 0.2
+
+
+def test_validate_says_how_many_engagements_would_be_read_from_notes(tmp_path):
+    generate(tmp_path, deals=200, seed=6, notes_share=0.7)
+    result = run_cli("validate", "--input", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    total = pl.read_csv(tmp_path / "engagements.csv", infer_schema=False)
+    blank = total.filter(pl.all_horizontal(pl.col(c).is_null() for c in ("value_propositions", "issues", "questions"))
+                         & pl.col("notes").is_not_null())
+    noted = total["notes"].is_not_null().sum()
+    assert (f"notes: {noted:,} of {total.height:,} engagements ({noted / total.height:.0%}) have notes; "
+            f"{blank.height:,} ({blank.height / total.height:.0%}) have no tag field filled") in result.stdout
