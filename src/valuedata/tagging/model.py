@@ -31,20 +31,6 @@ class Threshold:
     note: str
 
 
-@dataclass
-class ItemModels:
-    """Weights over a feature vocabulary (feature hash -> column), one column of ``coef`` per item."""
-
-    vocabulary: pl.DataFrame  # feature (u64), column (u32)
-    coef: np.ndarray  # (features, items)
-    intercept: np.ndarray  # (items,)
-
-    def probabilities(self, features: pl.DataFrame, rows: int) -> np.ndarray:
-        """(rows, items) probabilities for notes given as (row, feature) pairs."""
-        x = design(features, self.vocabulary, rows)
-        return 1.0 / (1.0 + np.exp(-(x @ self.coef + self.intercept)))
-
-
 def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
     """The features seen in at least MIN_FEATURE_NOTES notes, numbered."""
     counts = features.unique().group_by("feature").len()
@@ -54,10 +40,11 @@ def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
 
 def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_matrix:
     """A binary (rows, vocabulary) matrix from (row, feature) pairs; unknown features are dropped."""
-    known = features.join(vocab, on="feature").unique(["row", "column"])
+    known = features.join(vocab, on="feature")
     data = np.ones(known.height, dtype=np.float32)
-    return sp.csr_matrix((data, (known["row"].to_numpy(), known["column"].to_numpy())),
-                         shape=(rows, vocab.height))
+    x = sp.csr_matrix((data, (known["row"].to_numpy(), known["column"].to_numpy())), shape=(rows, vocab.height))
+    x.data[:] = 1.0  # a feature repeated in a note counts once
+    return x
 
 
 def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[list[Threshold], np.ndarray, np.ndarray]:
