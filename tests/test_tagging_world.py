@@ -1,7 +1,6 @@
 """The generator's notes world, and a whole `valuedata run` on it: the planted drivers come back."""
 
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest

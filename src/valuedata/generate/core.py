@@ -282,10 +282,7 @@ def _engagements_frame(d: dict, behaviour: list, maps: list[MapIndex], deal_ids:
 
     clock = _table([f"T{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], tod)
     date = _dates(day)
-    item_pairs = pl.concat([pl.DataFrame({
-        "row": rank[np.concatenate([r for r, _ in pairs[kind]])], "kind": pl.repeat(kind, len(rows), eager=True),
-        "item_id": _table(item_ids[kind], np.concatenate([i for _, i in pairs[kind]]))})
-        for kind in pairs if len(rows := np.concatenate([r for r, _ in pairs[kind]]))])
+    item_pairs = _item_pairs(pairs, item_ids, rank)
     columns = {
         "engagement_id": _ids("E", np.arange(1, n + 1), 8),
         "deal_id": deal_ids.gather(deal),
@@ -303,6 +300,16 @@ def _engagements_frame(d: dict, behaviour: list, maps: list[MapIndex], deal_ids:
     no_note = np.array([o == "" for o in S.NOTE_OPENERS])[opener]
     columns["notes"] = _when(no_note, None, _table(S.NOTE_OPENERS, opener) + _table(S.NOTE_TAILS, tail))
     return pl.DataFrame(columns).with_columns(pl.all().replace("", None)), item_pairs, d["seg"][deal]
+
+
+def _item_pairs(pairs: dict[str, list], item_ids: dict[str, list[str]], rank: np.ndarray) -> pl.DataFrame:
+    """(row, kind, item_id) for every item of every engagement row (rows in their final order)."""
+    frames = []
+    for kind, parts in pairs.items():
+        rows = np.concatenate([r for r, _ in parts])
+        frames.append(pl.DataFrame({"row": rank[rows], "kind": pl.repeat(kind, len(rows), eager=True),
+                                    "item_id": _table(item_ids[kind], np.concatenate([i for _, i in parts]))}))
+    return pl.concat(frames)
 
 
 def _join_per_row(row: np.ndarray, code: np.ndarray, ids: list[str], n: int) -> pl.Series:
