@@ -1,5 +1,5 @@
-"""The supervised tagger: one logistic model per item, learnt from notes of engagements whose tag field
-lists items of that kind, with a threshold chosen by cross-validation for precision >= 0.95."""
+"""The supervised tagger: one logistic model per item, learnt from the notes of field-tagged engagements
+(their fields are the labels), with a threshold chosen by cross-validation for precision >= 0.95."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Threshold:
 
 def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
     """The features seen in at least MIN_FEATURE_NOTES notes, numbered."""
-    counts = features.unique().group_by("feature").len()
+    counts = features.unique(["row", "feature"]).group_by("feature").len()
     return (counts.filter(pl.col("len") >= MIN_FEATURE_NOTES).sort("feature")
             .select("feature", column=pl.int_range(pl.len(), dtype=pl.UInt32)))
 

@@ -24,7 +24,7 @@ from valuedata.tagging.coldstart import TEXT_SHARE, Matcher
 from valuedata.tagging.text import note_features
 
 KIND_LISTS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
-MIN_LABELLED = 100  # labelled engagements of a kind in a map, to learn it rather than match the map's words
+MIN_LABELLED = 100  # engagements of a map whose field lists an item of a kind, to learn the kind (else: cold start)
 CHUNK = 200_000  # notes featurised at a time when tagging (bounds memory)
 THREADS = 2  # chunks tagged at once (polars, numpy and scipy release the interpreter lock)
 SEED = 20260315
