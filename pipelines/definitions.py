@@ -3,7 +3,7 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from pipelines.assets import analytics, ingest
+from pipelines.assets import analytics, ingest, tagging
 from pipelines.assets.dashboards import dashboards_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.checks import ingest_checks
@@ -13,7 +13,8 @@ from pipelines.schedules import schedules
 from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 
 warehouse_assets = [ingest.source_export, ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
-                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage, freshness_audit,
+                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, tagging.engagement_tags,
+                    ingest.deal_coverage, freshness_audit,
                     analytics.win_model_tables, analytics.playbook_tables]
 warehouse_keys = [key for a in warehouse_assets for key in a.keys]
 dashboards_site = dashboards_asset(warehouse_keys)

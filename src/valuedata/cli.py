@@ -96,11 +96,14 @@ def generate(out_dir: Annotated[Path, typer.Option("--out", help="Folder to writ
              deals: Annotated[int, typer.Option(help="How many deals.")] = 4000,
              seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 42,
              world: Annotated[str, typer.Option(help="planted (documented drivers and rep habits), noise (outcomes are coin flips) or flat_reps (drivers, but every rep behaves alike).")] = "planted",
-             bad_rows: Annotated[int, typer.Option(help="How many rule-breaking rows to mix in (listed in _truth/bad_rows.csv).")] = 0) -> None:
+             bad_rows: Annotated[int, typer.Option(help="How many rule-breaking rows to mix in (listed in _truth/bad_rows.csv).")] = 0,
+             notes_share: Annotated[float, typer.Option(help="A notes world: every engagement's notes name its items, and this share of engagements has blank tag fields (e.g. 0.7).")] = 0.0,
+             notes_wording: Annotated[str, typer.Option(help="shared, or split: notes-only engagements use wording the field-tagged ones never do.")] = "shared") -> None:
     """Generate a realistic CRM dataset with known, planted effects (see docs/generator.md)."""
     from valuedata.generate import generate as make
 
-    summary = make(out_dir, deals=deals, seed=seed, world=world, bad_rows=bad_rows,
+    summary = make(out_dir, deals=deals, seed=seed, world=world, bad_rows=bad_rows, notes_share=notes_share,
+                   notes_wording=notes_wording,
                    progress=lambda msg: err.print(f"  {msg}", highlight=False))
     out.print(f"wrote {out_dir}: {summary}", highlight=False)
 

@@ -10,6 +10,7 @@ import duckdb
 from valuedata.errors import InputError, Problem
 from valuedata.ingest import steps
 from valuedata.ingest.prepared import native_input
+from valuedata.tagging.warehouse import notes_summary
 from valuedata.warehouse.sql import run_sql
 
 EXAMPLES_PER_RULE = 3
@@ -78,4 +79,5 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
             f"ORDER BY line) AS k FROM audit.quarantine) WHERE k <= {EXAMPLES_PER_RULE} "
             "ORDER BY table_name, rule, line").fetchall()
         report.unmapped_titles = steps.build_unmapped_titles(conn)
+        report.notes += [line for line in [notes_summary(conn)] if line]
     return report
