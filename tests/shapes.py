@@ -43,7 +43,7 @@ class Item:
 
 @dataclass(frozen=True)
 class Role:
-    """A map role: its title (also its one title pattern) and the items it holds."""
+    """A map role: its id and title (the title, lower-cased, is its one title pattern)."""
 
     role_id: str
     title: str
@@ -224,6 +224,7 @@ def one_of(rng: np.random.Generator) -> Shape:
     """Every deal carries exactly one product line, mapped as value propositions of the buyer."""
     n = 2200
     line, line_effect = _choice(rng, PRODUCT_LINES, n)
+    # the lines' shares are drawn together above (exactly one per deal), not per item
     lines = [Item("value_proposition", k, 0.0, v[1], "buyer") for k, v in PRODUCT_LINES.items()]
     shape = _standard(rng, "one_of", "manufacturing", n, BEHAVIOUR, [BUYER, ENGINEER], extra_logit=line_effect)
     by_deal = pl.DataFrame({"deal_id": shape.deals["deal_id"], "line": line})
@@ -245,19 +246,20 @@ def _with_line(engagements: pl.DataFrame, by_deal: pl.DataFrame) -> pl.DataFrame
 
 
 def attributes(rng: np.random.Generator) -> Shape:
-    """Deal attributes carry the signal, with an interaction and a threshold; behaviour carries none.
+    """Deal attributes carry the signal, through an interaction and a threshold; behaviour carries none.
 
-    Truth: lead source levels; up-sell helps, much more for enterprise clients; three or more
-    competitors hurt (a step, not a slope); client type alone does nothing.
+    Truth: lead source levels; an up-sell wins with enterprise clients and a new sale with every other
+    client (+2.5 either way), which no sum of main effects can express; three or more competitors
+    cost 1.5 (a step, not a slope).
     """
     n = 3000
     items = [Item("role", "champion", 0.5), Item("question", "q_pain", 0.5, 0.0, "champion")]
     source, source_effect = _choice(rng, LEAD_SOURCE, n)
     client = rng.choice(["enterprise", "midmarket", "smb"], n, p=[0.3, 0.4, 0.3])
-    upsell = rng.random(n) < 0.3
+    upsell = rng.random(n) < 0.4
     competitors = rng.integers(0, 6, n)
-    extra = source_effect + 0.3 * upsell + 1.4 * (upsell & (client == "enterprise")) - 1.2 * (competitors >= 3)
-    shape = _standard(rng, "attributes", "software", n, items, [CHAMPION], logit_base=0.2, extra_logit=extra)
+    extra = source_effect + 2.5 * (upsell == (client == "enterprise")) - 1.5 * (competitors >= 3)
+    shape = _standard(rng, "attributes", "software", n, items, [CHAMPION], logit_base=-0.5, extra_logit=extra)
     shape.deals = shape.deals.with_columns(
         lead_source=source, upsell=np.where(upsell, "yes", "no"), competitors=competitors, client_type=client
     )

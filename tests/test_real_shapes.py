@@ -45,7 +45,8 @@ def published(runs, name: str) -> ShapeRun:
 def test_run_succeeds_and_scores_every_open_deal(runs, name):
     run = published(runs, name)
     open_deals = run.shape.deals.filter(run.shape.deals["outcome"] == "open").height
-    assert query(run.warehouse, "SELECT count(*) FROM analytics.open_deal_scores") == [(open_deals,)]
+    scored = query(run.warehouse, "SELECT count(*), count(win_probability) FROM analytics.open_deal_scores")
+    assert scored == [(open_deals, open_deals)]
 
 
 @pytest.mark.parametrize("name", SHAPES)
@@ -115,6 +116,19 @@ def test_one_of_items_are_estimated_against_one_stated_reference(runs):
         assert notes[0], "the reference row's note says what the others are compared with"
 
 
+def test_one_of_estimates_follow_the_truth_against_the_reference(runs):
+    run = published(runs, "one_of")
+    truth = {item.item_id: item.effect for item in run.shape.truth["items"] if item.item_id in run.shape.truth["one_of"]}
+    rows = query(run.warehouse, f"""
+        SELECT item_id, status, or_ci_low, or_ci_high FROM analytics.driver_effects
+        WHERE segment = '*' AND item_id IN {tuple(truth)}""")
+    [reference] = [item for item, status, *_ in rows if status == "reference"]
+    for item, status, low, high in rows:
+        difference = truth[item] - truth[reference]
+        if status == "estimated" and abs(difference) >= 0.5:
+            assert (low > 1) if difference > 0 else (high < 1), (item, reference, difference, low, high)
+
+
 def test_one_of_items_do_not_crowd_out_the_other_items(runs):
     run = published(runs, "one_of")
     rows = query(run.warehouse, """
@@ -134,14 +148,24 @@ def test_attribute_levels_name_their_reference(runs):
         for level in levels:
             status, odds_ratio, *_, note = rows[f"{column}={level}"]
             assert status == "estimated" and odds_ratio > 0 and reference in note, (column, level, note)
-    assert rows["competitors"][0] == "estimated"
-    assert rows["upsell=yes"][2] > 1, "up-sell is planted to help"
+    assert rows["competitors"][0] == "estimated" and rows["competitors"][3] < 1, "competitors are planted to hurt"
+    assert rows["lead_source=partner"][2] > 1, "partner leads are planted to help"
 
 
 def test_constant_dates_are_not_cross_validated_as_time_ordered(runs):
     run = published(runs, "constant_date")
     schemes = {s for (s,) in query(run.warehouse, "SELECT DISTINCT cv_scheme FROM analytics.model_quality")}
     assert schemes and all("stratified random" in s and "time" not in s for s in schemes), schemes
+
+
+def test_constant_dates_still_give_a_model_that_finds_the_planted_items(runs):
+    run = published(runs, "constant_date")
+    [(auc,)] = query(run.warehouse, "SELECT auc_cv FROM analytics.model_quality WHERE segment = '*'")
+    assert auc > 0.55
+    rows = query(run.warehouse, """
+        SELECT item_id, or_ci_low > 1 FROM analytics.driver_effects
+        WHERE segment = '*' AND item_id IN ('champion', 'vp_speed') ORDER BY item_id""")
+    assert rows == [("champion", True), ("vp_speed", True)]
 
 
 def test_dated_deals_are_cross_validated_in_time_order(runs):

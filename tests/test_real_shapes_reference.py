@@ -21,7 +21,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # scikit-learn's own joblib use warns about its configuration on every fit; nothing of ours
+    pytest.mark.filterwarnings("ignore:`sklearn.utils.parallel.delayed` should be used:UserWarning"),
+]
 
 RELATIVE_TOLERANCE = 1e-4
 AUC_MARGIN = 0.01
