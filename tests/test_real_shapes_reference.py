@@ -76,10 +76,12 @@ def rebuild_design(run: ShapeRun, segment: str) -> tuple[np.ndarray, list[str], 
     days = deals["created_at"].cast(pl.Int64).to_numpy().astype(float)
     columns = {
         "intercept": np.ones(deals.height),
-        "amount_log1p": standardised(np.log1p(deals["amount"].to_numpy())),
+        "amount": standardised(np.log1p(deals["amount"].to_numpy())),  # its row is per SD of log1p(amount)
         "created": standardised(days),
     }
     for kind, item_id in estimated:
+        if (kind, item_id) == ("attribute", "amount"):
+            continue
         if kind != "attribute":
             columns[f"{kind}:{item_id}"] = has_item(run.shape, deals, kind, item_id).astype(float)
         elif "=" in item_id:
@@ -124,7 +126,7 @@ def test_attribute_odds_ratios_match_statsmodels(attributes):
 def folds(scheme: str, outcome: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train, test) row indices of the folds a `cv_scheme` text describes (rows in close-date order)."""
     n = outcome.size
-    count = int(re.search(r"(\d+) folds", scheme).group(1))
+    count = int(re.search(r"(\d+)[ -]folds?", scheme).group(1))
     if scheme.startswith("time-ordered"):
         share = int(re.search(r"earliest (\d+)%", scheme).group(1)) / 100
         edges = np.unique(np.linspace(int(np.ceil(n * share)), n, count + 1).round().astype(int))
