@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import scipy.sparse as sp
 
-from valuedata.tagging.text import NEGATIONS, STEM_LENGTH, marked_words, stem_hash, word_hash
+from valuedata.tagging.text import NEGATIONS, PLAIN, STEM_LENGTH, marked_words, stem_hash, word_hash
 
 TEXT_SHARE = 0.55  # share of the item text's word weight a note must hold
 STOPWORDS = frozenset(
@@ -25,7 +25,7 @@ def cue_words(texts: pl.Series) -> pl.DataFrame:
     """(row, cue): the distinct content words of each text as note features (stem hashes)."""
     words = marked_words(texts).collect()
     content = words.filter(~pl.col("plain").is_in(list(STOPWORDS | set(NEGATIONS))))
-    cue = (pl.when(pl.col("marked") | (pl.col("plain").str.len_chars() <= STEM_LENGTH))
+    cue = (pl.when((pl.col("mark") != PLAIN) | (pl.col("plain").str.len_chars() <= STEM_LENGTH))
            .then(word_hash()).otherwise(stem_hash()))
     return content.select("row", feature=cue).unique()
 

@@ -8,7 +8,9 @@ A note is lower-cased and cut into clauses (at . , ; ! ? ( ) newlines, and "but"
 - a dismissal or a hedge marks the whole clause: "downtime is not a concern", "downtime never came
   up", "maybe ask about downtime next time", "might mention it later".
 
-A marked word is a different feature from the plain word, so a negated mention never counts as one.
+A marked word is a different feature from the plain word, so a negated mention never counts as one;
+the two marks differ too, so an item whose own text is negative ("no capital budget") is not read
+into "no capital budget is not a concern".
 Marked words are hashed apart from plain ones; everything runs as one vectorised polars query (no
 Python loop over notes).
 """
@@ -17,7 +19,8 @@ from __future__ import annotations
 
 import polars as pl
 
-MARK = "NOT_"
+MARK = "NOT_"  # how marked_text shows a negated or dismissed word
+PLAIN, NEGATED, DISMISSED = 0, 1, 2
 STEM_LENGTH = 5  # stems: a word's first letters, so "changeovers" meets "changeover"
 
 _SEPARATORS = {".": " . ", ",": " . ", ";": " . ", "!": " . ", "?": " . ", "\n": " . ", "\r": " . ", "(": " . ",
@@ -58,7 +61,8 @@ _FLAGS = _flags()
 
 def marked_words(notes: pl.Series) -> pl.LazyFrame:
     """One row per word of every note: ``row`` (position of the note), ``clause`` (a running clause
-    number), ``plain`` (the word as written) and ``marked`` (negated or hedged)."""
+    number), ``plain`` (the word as written) and ``mark``: PLAIN, NEGATED (after a negation word) or
+    DISMISSED (in a dismissed or hedged clause)."""
     text = (notes.fill_null("").str.to_lowercase()
             .str.replace_many(list(_SEPARATORS), list(_SEPARATORS.values()), leftmost=True))
     w, row, clause, f = pl.col("plain"), pl.col("row"), pl.col("clause"), pl.col("flags")
@@ -82,13 +86,13 @@ def marked_words(notes: pl.Series) -> pl.LazyFrame:
                | (has(f, _DISMISSAL) & (has(prev, _NEG) | (has(prev, _ARTICLE) & has(prev2, _NEG))))
                | (has(f, _UP) & has(prev, _CAME) & (pl.col("clause_negations") > 0)))
     words = words.with_columns(whole=_clause_total(trigger.cast(pl.Int32)) > 0)
-    return (words.filter(~has(f, _BREAK))
-            .select("row", "clause", "plain", marked=pl.col("whole") | (pl.col("negations_before") > 0)))
+    mark = pl.when(pl.col("whole")).then(DISMISSED).when(pl.col("negations_before") > 0).then(NEGATED).otherwise(PLAIN)
+    return words.filter(~has(f, _BREAK)).select("row", "clause", "plain", mark=mark.cast(pl.UInt8))
 
 
 def word_hash() -> pl.Expr:
-    """The feature of a word of ``marked_words``: its hash, with the lowest bit saying whether it is marked."""
-    return pl.col("plain").hash(seed=0) // 2 * 2 + pl.col("marked").cast(pl.UInt64)
+    """The feature of a word of ``marked_words``: its hash, with the two lowest bits holding its mark."""
+    return pl.col("plain").hash(seed=0) // 4 * 4 + pl.col("mark").cast(pl.UInt64)
 
 
 def stem_hash() -> pl.Expr:
@@ -115,8 +119,10 @@ def note_features(notes: pl.Series) -> pl.LazyFrame:
     words = marked_words(notes).with_columns(hash=word_hash())
     h = pl.col("hash")
     same_clause = (pl.col("clause").shift(-1) == pl.col("clause")).fill_null(False)
-    bigrams = words.select("row", "clause", feature=pl.when(same_clause).then(h // 2 + h.shift(-1) // 4)).drop_nulls()
-    stems = words.filter(~pl.col("marked") & (pl.col("plain").str.len_chars() > STEM_LENGTH)).select(
+    after = h.shift(-1)
+    bigram = ((h // 16 + after // 16 * 3) // 16 * 16) + h % 4 * 4 + after % 4  # both words' marks kept
+    bigrams = words.select("row", "clause", feature=pl.when(same_clause).then(bigram)).drop_nulls()
+    stems = words.filter((pl.col("mark") == PLAIN) & (pl.col("plain").str.len_chars() > STEM_LENGTH)).select(
         "row", "clause", feature=stem_hash())
     return pl.concat([words.select("row", "clause", feature=h), bigrams, stems])
 
@@ -124,4 +130,4 @@ def note_features(notes: pl.Series) -> pl.LazyFrame:
 def marked_text(note: str) -> str:
     """One note as the tagger reads it, marked words prefixed ``NOT_`` (for tests and for explaining a tag)."""
     words = marked_words(pl.Series([note])).collect()
-    return " ".join(MARK + w if m else w for w, m in words.select("plain", "marked").iter_rows())
+    return " ".join(MARK + w if m else w for w, m in words.select("plain", "mark").iter_rows())
