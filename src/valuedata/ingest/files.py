@@ -186,11 +186,6 @@ def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return seen
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 8 MiB blocks."""
-    return scan_file(path).sha256
-
-
 @dataclass(frozen=True)
 class FileScan:
     """A file's SHA-256 and how many physical lines it has."""
