@@ -53,10 +53,14 @@ def run_pipeline(settings: Settings) -> RunOutcome:
 
 def dagster_home() -> Path:
     """Where `valuedata run` records its runs, so that the Dagster UI shows them: $DAGSTER_HOME, else the
-    repository's .dagster_home/ (the instance `make dev` serves)."""
-    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
-    home.mkdir(parents=True, exist_ok=True)
-    return home
+    repository's .dagster_home/ (the instance `make dev` serves), created with telemetry off."""
+    if os.environ.get("DAGSTER_HOME"):
+        return Path(os.environ["DAGSTER_HOME"])
+    PROJECT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
+    settings = PROJECT_DAGSTER_HOME / "dagster.yaml"
+    if not settings.exists():
+        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return PROJECT_DAGSTER_HOME
 
 
 def _failure_text(event) -> str:

@@ -20,6 +20,7 @@ VALUEDATA = Path(sys.executable).parent / "valuedata"
 def dagster_home(tmp_path_factory) -> Path:
     """Runs record into a Dagster instance of the test session, not the repository's .dagster_home/."""
     home = tmp_path_factory.mktemp("dagster_home")
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -78,6 +78,19 @@ def test_an_open_quote_mid_file_is_one_malformed_row_that_says_how_far_it_ran(mi
     assert (20, "open_with_closed_at", "D16") in [q[:3] for q in quarantined(db)]
 
 
+def test_a_quote_that_never_closes_sets_aside_its_line_only_and_the_rest_loads(mini_input, tmp_path):
+    edit_deals(mini_input, {5: 'D54,A54,"Acme,manufacturing,r1,100,USD,2025-02-01,,open,inbound,1'})
+    db = ingest(mini_input, tmp_path / "w.duckdb")
+    [(line, rule, record_id, detail)] = quarantined(db, "malformed_row")
+    assert (line, record_id) == (5, None) and "opens on line 5 and never closes" in detail
+    assert (8, "bad_amount", "D6") in [q[:3] for q in quarantined(db)]
+    assert query(db, "SELECT _line FROM core.deals WHERE deal_id = 'D16'") == [] and \
+        (20, "open_with_closed_at", "D16") in [q[:3] for q in quarantined(db)]
+    assert query(db, "SELECT deal_id, _line FROM core.deals WHERE deal_id IN ('D1', 'D4') ORDER BY 1") == \
+        [("D1", 2), ("D4", 6)]
+    assert reconciled(db) == (19, 5, 14, True)
+
+
 def test_lines_are_physical_after_values_spanning_lines_and_blank_lines(mini_input, tmp_path):
     text = (mini_input / "deals.csv").read_text().replace("D1,A1,Acme,", 'D1,A1,"Acme\nIndustries\nInc",', 1)
     (mini_input / "deals.csv").write_text(text.replace("\nD9,", "\n\nD9,", 1))
@@ -96,11 +109,16 @@ def test_a_header_only_file_gets_its_audit_loads_row(mini_input, tmp_path):
                      "WHERE table_name = 'engagements'") == [(0, 0, 0, True)]
 
 
-def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(tmp_path):
+@pytest.mark.parametrize("spoil, why", [
+    (lambda line: line.rsplit(",", 3)[0], "the row has 9 field(s) but the header has 12"),
+    (lambda line: line.replace(",", ',"', 1), "a quoted value opens on line {line} and never closes"),
+])
+def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(tmp_path, spoil, why):
     shutil.copytree(REPO / "seeds", tmp_path / "input", ignore=shutil.ignore_patterns("_truth"))
     deals = tmp_path / "input" / "deals.csv"
     lines = deals.read_text().splitlines()
-    lines[1000] = lines[1000].rsplit(",", 3)[0]  # line 1001 loses its last three fields
+    index = next(i for i in range(1000, len(lines)) if '"' not in lines[i])  # the next quote is some lines on
+    lines[index] = spoil(lines[index])
     deals.write_text("\n".join(lines) + "\n")
     settings = Settings.resolve(tmp_path / "input", tmp_path / "valuedata.duckdb", tmp_path / "dash")
     before = Settings.resolve(REPO / "seeds", tmp_path / "seeds.duckdb", tmp_path / "dash0")
@@ -111,6 +129,8 @@ def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(tmp_path):
                                                        "FROM audit.loads WHERE table_name = 'deals'")[0]
     was = query(before.warehouse, "SELECT rows_loaded, rows_quarantined FROM audit.loads WHERE table_name = 'deals'")[0]
     assert ok and read == loaded + held and (loaded, held) == (was[0] - 1, was[1] + 1)
-    assert query(settings.warehouse, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(1001,)]
+    assert query(settings.warehouse, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(index + 1,)]
+    loaded_lines = query(settings.warehouse, "SELECT deal_id, _line FROM core.deals")
+    assert all(lines[line - 1].startswith(f"{deal_id},") for deal_id, line in loaded_lines)  # each line is its row
     result = run_cli("validate", "--input", str(tmp_path / "input"))
-    assert "deals.csv:1001: malformed_row: the row has 9 field(s) but the header has 12" in result.stdout
+    assert f"deals.csv:{index + 1}: malformed_row: {why.format(line=index + 1)}" in result.stdout

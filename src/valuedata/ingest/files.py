@@ -8,20 +8,19 @@ in a later export supersedes its earlier version); older versions stay queryable
 
 from __future__ import annotations
 
-import csv
 import hashlib
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from valuedata.errors import InputError, Problem
+from valuedata.ingest.csvfile import LINEAGE_LINE, CsvRead, read_csv, store_physical_lines
 from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal
 
 LINEAGE_FILE = "_source_file"
-LINEAGE_LINE = "_source_line"
 
 REQUIRED_COLUMNS = {
     "reps": ("rep_id",),
@@ -98,7 +97,7 @@ def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id:
     then it may be the same content, and the hash decides first whether to read it at all.
     Rows of a CSV that cannot be split into the header's columns go to raw.malformed_rows."""
     size = path.stat().st_size
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory(prefix="valuedata-csv-") as scratch:
         scanned = pool.submit(scan_file, path)
         if _maybe_loaded(conn, table, size):
             known = _known_load(conn, table, path, scanned.result().sha256)
@@ -106,16 +105,15 @@ def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id:
                 return known
         seq = _next_seq(conn)
         target = load_table(table, seq)
-        malformed = _read_into(conn, target, path, seq, table)
+        read = _read_into(conn, target, path, seq, table, Path(scratch))
         scan = scanned.result()
-    columns = _normalise_headers(conn, target, path, table)
-    rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
-    csv_file = path.suffix.lower() == ".csv"
-    if csv_file and store_physical_lines(conn, target, path, scan, rows, malformed):
-        columns += (LINEAGE_LINE,)
-    _register(conn, seq, table, str(path), scan.sha256, size, rows + len(malformed), columns, 2 if csv_file else 1,
-              run_id)
-    return Load(seq, table, str(path), scan.sha256, rows + len(malformed), columns, new=True)
+        columns = _normalise_headers(conn, target, path, table)
+        rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
+        malformed = len(read.malformed) if read else 0
+        if read and not (malformed == 0 and scan.lines == rows + 1) and store_physical_lines(conn, target, read, rows):
+            columns += (LINEAGE_LINE,)
+    _register(conn, seq, table, str(path), scan.sha256, size, rows + malformed, columns, 2 if read else 1, run_id)
+    return Load(seq, table, str(path), scan.sha256, rows + malformed, columns, new=True)
 
 
 def _maybe_loaded(conn: duckdb.DuckDBPyConnection, table: str, size: int) -> bool:
@@ -186,11 +184,6 @@ def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return seen
 
 
-def file_sha256(path: Path) -> str:
-    """The SHA-256 of a file, read in 8 MiB blocks."""
-    return scan_file(path).sha256
-
-
 @dataclass(frozen=True)
 class FileScan:
     """A file's SHA-256 and how many physical lines it has."""
@@ -211,119 +204,23 @@ def scan_file(path: Path) -> FileScan:
     return FileScan(h.hexdigest(), newlines + (last != b"\n"))
 
 
-def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path, seq: int, table: str) -> list[Malformed]:
-    """Read a file into `target` as text. A CSV is read with the columns of its header and no guessing, so a
-    malformed row (too few or too many fields, an unclosed quote) is set aside instead of spoiling the file:
-    those rows are returned and recorded in raw.malformed_rows."""
-    source = quote_literal(str(path))
+def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path, seq: int, table: str,
+               scratch: Path) -> CsvRead | None:
+    """Read a file into `target` as text; for a CSV, what was set aside as malformed and how it was read."""
     if path.suffix.lower() == ".parquet":
-        _execute(conn, f"CREATE OR REPLACE TABLE {target} AS SELECT COLUMNS(*)::VARCHAR FROM read_parquet({source})",
-                 path)
-        return []
-    header, delimiter = csv_header(path)
-    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
-    rejects = f"rejects_{seq}"
-    _execute(conn, f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv({source}, auto_detect = false, "
-                   f"header = true, delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
-                   f"columns = {columns}, store_rejects = true, rejects_table = '{rejects}_errors', "
-                   f"rejects_scan = '{rejects}_scans')", path)
-    found = conn.execute(f"SELECT line_byte_position, string_agg(DISTINCT error_type, ', '), "
-                         f"first(csv_line ORDER BY error_type) FROM {rejects}_errors "
-                         f"GROUP BY line_byte_position ORDER BY line_byte_position").fetchall()
-    conn.execute(f"DROP TABLE {rejects}_errors; DROP TABLE {rejects}_scans")
-    malformed = [Malformed(line, _malformed_detail(kinds, text, len(header), line), text.strip("\r\n"))
-                 for line, (_, kinds, text) in zip(byte_lines(path, [f[0] for f in found]), found)]
-    if malformed:
+        _execute(conn, f"CREATE OR REPLACE TABLE {target} AS SELECT COLUMNS(*)::VARCHAR "
+                       f"FROM read_parquet({quote_literal(str(path))})", path)
+        return None
+    try:
+        read = read_csv(conn, target, path, seq, scratch)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise InputError([Problem(str(path), "file", f"cannot be read as CSV: {first}",
+                                  "export it again as a comma-separated file with a header row (UTF-8)")]) from None
+    if read.malformed:
         conn.executemany("INSERT INTO raw.malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
-                         [[seq, table, str(path), m.line, m.detail, m.text] for m in malformed])
-    return malformed
-
-
-@dataclass(frozen=True)
-class Malformed:
-    """A CSV row that could not be split into the header's columns: its first physical line, why, its text."""
-
-    line: int
-    detail: str
-    text: str
-
-
-def _malformed_detail(kinds: str, text: str, expected: int, line: int) -> str:
-    """How to fix a malformed row, in words."""
-    if "ENCODING" in kinds or "UNICODE" in kinds:
-        return "the row is not valid UTF-8 text; export the file again as UTF-8"
-    if "LINE SIZE" in kinds:
-        return "the row is longer than DuckDB reads in one line (2 MB); check for an unclosed quote above it"
-    if "UNQUOTED" in kinds:
-        lines = text.strip("\r\n").count("\n")
-        where = f" (it runs on to line {line + lines}, read as one row)" if lines else ""
-        return (f"a quoted value is not closed properly{where}; close the quote, or double a quote inside a "
-                "quoted value (\"\")")
-    found = len(next(csv.reader([text.strip("\r\n")]), []))
-    return (f"the row has {found} field(s) but the header has {expected} ({kinds.lower()}); quote values that "
-            "contain a comma, and check the row was not cut short")
-
-
-def csv_header(path: Path) -> tuple[list[str], str]:
-    """A CSV's column names and delimiter (the one of , ; tab | used most in the header line)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        first = handle.readline()
-        delimiter = max((",", ";", "\t", "|"), key=first.count)
-        handle.seek(0)
-        header = next(csv.reader(handle, delimiter=delimiter), [])
-    if not header or not any(c.strip() for c in header):
-        raise InputError([Problem(str(path), "line 1", "the file has no header row",
-                                  "export it again with the column names on the first line")])
-    names: list[str] = []
-    for index, name in enumerate(header):
-        name = name or f"column{index}"
-        names.append(name if name not in names else f"{name}_{index}")
-    return names, delimiter
-
-
-def byte_lines(path: Path, positions: list[int]) -> list[int]:
-    """The physical line (1-based) at each byte position of a file (positions in ascending order)."""
-    lines, counted, offset = [], 0, 0
-    with open(path, "rb") as handle:
-        for position in positions:
-            counted += handle.read(max(position - offset, 0)).count(b"\n")
-            offset = max(position, offset)
-            lines.append(counted + 1)
-    return lines
-
-
-def store_physical_lines(conn: duckdb.DuckDBPyConnection, target: str, path: Path, scan: FileScan, rows: int,
-                         malformed: list[Malformed]) -> bool:
-    """Give each row of a CSV load its physical line in a _source_line column when its position does not tell it;
-    whether the column was added. When each row is one line and nothing was skipped (the usual case) the line
-    is the row's position plus 2; otherwise (values spanning lines, blank lines, malformed rows) the lines are
-    found by reading the file with Python's csv module."""
-    if not malformed and scan.lines == rows + 1:
-        return False
-    if LINEAGE_LINE in [c[0] for c in conn.execute(f"DESCRIBE {target}").fetchall()]:
-        return False
-    rejected = {m.line for m in malformed}
-    starts = [line for line in record_lines(path) if line not in rejected and line > 1]
-    if len(starts) != rows:  # the two readers disagree: keep the position (an estimate) rather than guess
-        return False
-    conn.register("source_lines_frame", pl.DataFrame({LINEAGE_LINE: starts}, schema={LINEAGE_LINE: pl.Int64}))
-    conn.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {target} POSITIONAL JOIN source_lines_frame")
-    conn.unregister("source_lines_frame")
-    return True
-
-
-def record_lines(path: Path) -> list[int]:
-    """The first physical line of every non-blank record of a CSV (header included)."""
-    csv.field_size_limit(1 << 30)
-    _, delimiter = csv_header(path)
-    starts, end = [], 0
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        for record in reader:
-            if record:
-                starts.append(end + 1)
-            end = reader.line_num
-    return starts
+                         [[seq, table, str(path), m.line, m.detail, m.text] for m in read.malformed])
+    return read
 
 
 def _execute(conn: duckdb.DuckDBPyConnection, statement: str, path: Path) -> None:
