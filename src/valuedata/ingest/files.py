@@ -85,7 +85,7 @@ def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[st
             elif folder == input_dir and table not in OPTIONAL_TABLES:
                 problems.append(Problem(str(input_dir / f"{table}.csv"), "file", "is missing",
                                         f"export {table} from the CRM as {table}.csv (or .parquet); "
-                                        "see docs/contract.md, 'Input files'"))
+                                        "see docs/contract.md, 'Input folder'"))
     if problems:
         raise InputError(problems)
     return pairs
