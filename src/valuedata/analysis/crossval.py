@@ -165,10 +165,24 @@ class Calibration:
 
 def calibrate(cv: CrossValidation) -> Calibration:
     """Cox recalibration of the scoring model, fit on its out-of-fold log-odds."""
-    y = cv.outcome
-    if cv.deals < 2 or y.min() == y.max():
+    return _recalibration(cv.scoring_logit, cv.outcome)
+
+
+def scored_out_of_fold(cv: CrossValidation) -> np.ndarray:
+    """The scoring model's out-of-fold probabilities, each fold recalibrated from the other folds only
+    (so its Brier score does not profit from a recalibration fitted on the rows it is judged on)."""
+    logit, y = cv.scoring_logit, cv.outcome
+    probability = special.expit(logit)
+    for fold in np.unique(cv.fold):
+        rows = cv.fold == fold
+        probability[rows] = _recalibration(logit[~rows], y[~rows]).apply(probability[rows])
+    return probability
+
+
+def _recalibration(logit: np.ndarray, y: np.ndarray) -> Calibration:
+    if y.size < 2 or y.min() == y.max():
         return Calibration()
-    fit = fit_logit(np.column_stack([np.ones(cv.deals), cv.scoring_logit]), y, ["a", "b"])
+    fit = fit_logit(np.column_stack([np.ones(y.size), logit]), y, ["a", "b"])
     if not fit.kept.all():
         return Calibration()
     distance = fit.coef - np.array([0.0, 1.0])

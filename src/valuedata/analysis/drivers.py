@@ -24,6 +24,7 @@ from valuedata.analysis.model import (
     build_training_set,
     fit_segment,
 )
+from valuedata.analysis.crossval import scored_out_of_fold
 from valuedata.analysis.stats import newcombe_interval
 
 ALL_SEGMENTS = "*"
@@ -333,7 +334,7 @@ def quality_row(result: SegmentFit, fitted_at: datetime) -> dict:
     wins, losses = result.screening.wins, result.screening.losses
     item_names = set(result.training.items.names)
     kept = [name for name, keep in zip(fit.names, fit.kept) if keep]
-    scoring = calibration.apply(special.expit(cv.scoring_logit))
+    scoring = scored_out_of_fold(cv)
     return {
         "segment": result.training.segment,
         "closed_deals": wins + losses,

@@ -19,7 +19,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from valuedata.analysis.crossval import (
     BOOSTING, LOGISTIC, Calibration, CrossValidation, Folds, Rows, boosted_probability, calibrate, fit_booster,
-    make_folds,
+    make_folds, scored_out_of_fold,
 )
 from valuedata.analysis.features import ATTRIBUTE, ControlEncoder, ItemSpace
 from valuedata.analysis.leaks import Leak, outcome_leaks
@@ -416,7 +416,7 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
     means = training.design.mean(axis=0)[columns]
     booster = fit_booster(training.design[:, columns[1:]], training.outcome) if cv.scoring_model == BOOSTING else None
-    scoring_brier = cv.brier(calibration.apply(special.expit(cv.scoring_logit)))
+    scoring_brier = cv.brier(scored_out_of_fold(cv))
     return SegmentModel(
         segment=training.segment,
         feature_names=[fit.names[j] for j in np.flatnonzero(kept)],
