@@ -228,6 +228,16 @@ def _r(x: float | None) -> float | None:
     return round(x, 3) if ok(x) else None
 
 
+def above(r: RepRow) -> bool:
+    """Whether the rep's whole interval lies above what their deals predict."""
+    return ok(r.expected) and ok(r.ci_low) and r.ci_low > r.expected
+
+
+def below(r: RepRow) -> bool:
+    """Whether the rep's whole interval lies below what their deals predict."""
+    return ok(r.expected) and ok(r.ci_high) and r.ci_high < r.expected
+
+
 def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     """Each rep's best-estimate win rate (with interval when known) against what their deals predict."""
     if not reps:
@@ -237,8 +247,8 @@ def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     has_ci = any(ok(r.ci_low) and ok(r.ci_high) for r in rows)
     has_exp = any(ok(r.expected) for r in rows)
     has_mix = any(ok(r.mix) for r in rows)
-    hover = ("<b>%{y}</b> (%{customdata[1]})<br>won %{customdata[3]:.0%} of %{customdata[2]} closed deals; "
-             "best estimate %{customdata[4]:.0%}"
+    hover = ("<b>%{y}</b> (%{customdata[1]})<br>raw win rate %{customdata[3]:.0%} of %{customdata[2]} closed "
+             "deals; shrunk %{customdata[4]:.0%}"
              + (" (interval %{customdata[5]:.0%}–%{customdata[6]:.0%})" if has_ci else "")
              + ("<br>expected %{customdata[7]:.0%} from their behaviours and deal mix" if has_exp else "")
              + ("<br>the average rep's behaviour would win %{customdata[8]:.0%} of the same deals" if has_mix else "")
@@ -255,14 +265,14 @@ def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
                     showlegend=False)
     raw = [i for i, r in enumerate(rows) if ok(r.raw)]
     fig.add_scatter(x=[_r(rows[i].raw) for i in raw], y=[labels[i] for i in raw], mode="markers",
-                    name="Raw win rate", marker={"symbol": "circle-open", "size": 8, "color": "#777"},
+                    name="Win rate (raw)", marker={"symbol": "circle-open", "size": 8, "color": "#777"},
                     hoverinfo="skip")
     series = [("Expected from behaviours and deal mix", lambda r: ok(r.expected), "expected",
                {"symbol": "diamond", "size": 10, "color": "#555"}),
-              ("Win rate (best estimate): above expected", lambda r: not ok(r.expected) or r.actual >= r.expected,
-               "actual", {"size": 11, "color": POSITIVE}),
-              ("Win rate (best estimate): below expected", lambda r: ok(r.expected) and r.actual < r.expected,
-               "actual", {"size": 11, "color": NEGATIVE})]
+              ("Win rate (shrunk): clearly above expected", above, "actual", {"size": 11, "color": POSITIVE}),
+              ("Win rate (shrunk): clearly below expected", below, "actual", {"size": 11, "color": NEGATIVE}),
+              ("Win rate (shrunk): within chance of expected", lambda r: not above(r) and not below(r), "actual",
+               {"size": 11, "color": NEUTRAL})]
     for name, test, field, marker in series:
         idx = [i for i, r in enumerate(rows) if test(r)]
         if not idx:
@@ -323,8 +333,8 @@ def value_map(nodes: list[MapNode]) -> go.Figure:
     leaves = sum(1 for n in nodes if n.id not in parents)
     fig = go.Figure(go.Icicle(
         ids=[n.id for n in nodes], parents=[n.parent for n in nodes],
-        labels=[pwrap(cut(n.label, 120), 42) for n in nodes],  # value_map.LABEL_MAX hovertext=[n.hover for n in nodes],
-        hoverinfo="text", marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
+        labels=[pwrap(cut(n.label, 120), 42) for n in nodes],  # 120 = value_map.LABEL_MAX
+        hovertext=[n.hover for n in nodes], hoverinfo="text", marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
         tiling={"orientation": "h"}, textfont={"size": 12, "color": "#1f2933"}, maxdepth=4,
         pathbar={"visible": True, "side": "top"}))
     return _layout(fig, min(1600, max(480, 44 * leaves)), margin={"l": 10, "r": 10, "t": 30, "b": 10})

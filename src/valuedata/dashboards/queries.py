@@ -308,19 +308,28 @@ def scorecard(wh: Warehouse) -> pl.DataFrame:
     sel, join = _reps_join(wh, "s")
     cols = ", ".join(wh.opt(rel, c, "s") for c in [
         "closed_deals", "wins", "win_rate", "win_rate_shrunk", "expected_win_rate", "mix_win_rate",
-        "key_role_coverage", "win_rate_ci_low", "win_rate_ci_high"])
-    return wh.frame(f"SELECT s.rep_id, {sel}, {cols} FROM {rel} s {join} ORDER BY s.rep_id")
+        "key_role_coverage", "win_rate_ci_low", "win_rate_ci_high", "win_rate_shrunk_ci_low",
+        "win_rate_shrunk_ci_high"])
+    flags = ", ".join(wh.opt(rel, c, "s", "BOOLEAN") for c in ["small_sample", "reps_differ"])
+    return wh.frame(f"SELECT s.rep_id, {sel}, {cols}, {flags} FROM {rel} s {join} ORDER BY s.rep_id")
+
+
+def heterogeneity(wh: Warehouse) -> dict:
+    """The one analytics.rep_heterogeneity row (do reps differ beyond chance, and its verdict); {} when absent."""
+    if not wh.ready("analytics.rep_heterogeneity", "verdict"):
+        return {}
+    return wh.frame("SELECT * FROM analytics.rep_heterogeneity LIMIT 1").row(0, named=True)
 
 
 def rep_gaps(wh: Warehouse) -> pl.DataFrame:
-    """rep_gaps with rep names and teams."""
+    """The rep_gaps rows to coach on (`coach`: a proven driver, a gap beyond chance, reps differ, enough deals)."""
     rel = "analytics.rep_gaps"
-    if not wh.ready(rel, "rep_id", "kind", "item_id", "contribution"):
+    if not wh.ready(rel, "rep_id", "kind", "item_id", "contribution", "coach"):
         return pl.DataFrame()
     sel, join = _reps_join(wh, "g")
     cols = ", ".join(wh.opt(rel, c, "g") for c in ["rep_rate", "top_rate", "contribution"])
     return wh.frame(f"SELECT g.rep_id, {sel}, g.kind, g.item_id, {cols} FROM {rel} g {join} "
-                    "WHERE g.contribution IS NOT NULL")
+                    "WHERE g.coach AND g.contribution IS NOT NULL")
 
 
 def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
@@ -392,16 +401,6 @@ def map_tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
         out["segment_maps"] = wh.frame("""SELECT segment, map_id, count(*) AS deals FROM analytics.deal_coverage
             WHERE map_id IS NOT NULL AND map_id <> '' GROUP BY ALL ORDER BY deals DESC""")
     return out
-
-
-def driver_key(segment: str, kind: str, item_id: str) -> str:
-    """The drill-down group key of a driver."""
-    return f"driver|{segment}|{kind}|{item_id}"
-
-
-def rep_key(rep_id: str) -> str:
-    """The drill-down group key of a rep."""
-    return f"rep|{rep_id}"
 
 
 def drill_down(wh: Warehouse, drivers: list[tuple[str, str, str]],
