@@ -85,7 +85,7 @@ def winrate_time(series: pl.DataFrame, segments: list[str], grain: str) -> go.Fi
 
 
 def pipeline(counts: pl.DataFrame, segments: list[str]) -> go.Figure:
-    """Open / won / lost deal counts, stacked by segment. `counts`: segment, outcome, deals, amount."""
+    """Open / won / lost deal counts, stacked by segment. `counts`: segment, outcome, deals."""
     if counts.is_empty():
         return empty("No deals in this selection")
     colors = segment_colors(segments)
@@ -94,19 +94,17 @@ def pipeline(counts: pl.DataFrame, segments: list[str]) -> go.Figure:
     for seg in segments:
         by = {r["outcome"]: r for r in counts.filter(pl.col("segment") == seg).iter_rows(named=True)}
         fig.add_bar(x=[label for _, label in order], y=[by.get(o, {}).get("deals", 0) for o, _ in order],
-                    customdata=[round(by.get(o, {}).get("amount", 0)) for o, _ in order], name=ptext(seg),
-                    marker_color=colors[seg], meta=_tag(segment=seg),
-                    hovertemplate="<b>%{fullData.name}</b>: %{y:,} %{x} deals, amount %{customdata:.3s}"
-                                  "<extra></extra>")
+                    name=ptext(seg), marker_color=colors[seg], meta=_tag(segment=seg),
+                    hovertemplate="<b>%{fullData.name}</b>: %{y:,} %{x} deals<extra></extra>")
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(title="Deals")
     return _layout(fig, 380)
 
 
-def coverage_winrate(bins: pl.DataFrame, segments: list[str]) -> go.Figure:
+def coverage_winrate(bins: pl.DataFrame, segments: list[str], shown: list[int]) -> go.Figure:
     """Win rate by key-player coverage bin: bars for all segments (95% interval), a line per segment.
 
-    `bins`: segment, bin (0..5), won, closed.
+    `bins`: segment, bin (0..5), won, closed; `shown`: the bins any deal falls in (the axis of every variant).
     """
     if bins.is_empty():
         return empty("No closed deals with coverage in this selection")
@@ -131,8 +129,8 @@ def coverage_winrate(bins: pl.DataFrame, segments: list[str]) -> go.Figure:
                         customdata=[[w, c] for w, c in zip(part["won"], part["closed"])],
                         name=ptext(seg), mode="lines+markers", line={"color": colors[seg]},
                         meta=_tag(segment=seg), hovertemplate=hover)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=COVERAGE_BINS,
-                     range=[-0.5, len(COVERAGE_BINS) - 0.5], title="Share of key players met")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[COVERAGE_BINS[b] for b in shown],
+                     range=[-0.5, len(shown) - 0.5], title="Share of key players met")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title="Win rate")
     return _layout(fig, 400)
 
@@ -348,6 +346,7 @@ class AtRisk:
     team: str
     probability: float
     amount: float
+    currency: str
     title: str
     action: str
     anchor: str
@@ -373,34 +372,38 @@ def at_risk(deals: list[AtRisk], segments: list[str], teams: list[str]) -> go.Fi
             fig.add_scatter(x=[round(d.probability, 3) for d in pick], y=[round(d.amount) for d in pick],
                             mode="markers", name=ptext(seg), legendgroup=ptext(seg), showlegend=first,
                             meta=_tag(segment=seg, team=team),
-                            customdata=[[d.anchor, ptext(d.title), ptext(d.action)] for d in pick],
-                            hovertemplate="<b>%{customdata[1]}</b><br>amount %{y:,.0f} · win probability %{x:.0%}"
-                                          "<br>next best action: %{customdata[2]}<extra></extra>",
+                            customdata=[[d.anchor, ptext(d.title), ptext(d.action), ptext(d.currency)]
+                                        for d in pick],
+                            hovertemplate="<b>%{customdata[1]}</b><br>amount %{y:,.0f} %{customdata[3]} · win "
+                                          "probability %{x:.0%}<br>next best action: %{customdata[2]}"
+                                          "<extra></extra>",
                             marker={"color": colors[seg], "size": 9, "opacity": 0.8,
                                     "line": {"width": 0.5, "color": "white"}})
             first = False
     fig.update_xaxes(tickformat=".0%", range=[-0.02, 1.02], title="Win probability")
-    fig.update_yaxes(title="Amount", type="log" if log_y else "linear", tickformat="~s",
+    currencies = sorted({d.currency for d in deals})
+    fig.update_yaxes(title=f"Amount ({currencies[0]})" if len(currencies) == 1 else "Amount (each deal's currency)",
+                     type="log" if log_y else "linear", tickformat="~s",
                      dtick="D2" if log_y else None)
     return _layout(fig, 460, hovermode="closest")
 
 
 def probability_bands(bands: pl.DataFrame, segments: list[str]) -> go.Figure:
-    """Open pipeline amount per win-probability band, stacked by segment. `bands`: segment, band, deals, amount."""
+    """Open deals per win-probability band, stacked by segment. `bands`: segment, band, deals."""
     if bands.is_empty():
         return empty("No scored open deals")
     colors = segment_colors(segments)
     fig = go.Figure()
     for seg in segments:
         part = bands.filter(pl.col("segment") == seg).sort("band")
-        fig.add_bar(x=part["band"].to_list(), y=[round(a) for a in part["amount"]], name=ptext(seg),
-                    marker_color=colors[seg], meta=_tag(segment=seg), customdata=part["deals"].to_list(),
-                    hovertemplate="<b>%{fullData.name}</b>, win probability %{text}:<br>%{customdata:,} open "
-                                  "deals, amount %{y:.3s}<extra></extra>",
+        fig.add_bar(x=part["band"].to_list(), y=part["deals"].to_list(), name=ptext(seg),
+                    marker_color=colors[seg], meta=_tag(segment=seg),
+                    hovertemplate="<b>%{fullData.name}</b>, win probability %{text}:<br>%{y:,} open deals"
+                                  "<extra></extra>",
                     text=[PROB_BANDS[b] for b in part["band"]], textposition="none")
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_xaxes(tickvals=list(range(10)), ticktext=PROB_BANDS, range=[-0.5, 9.5], title="Win probability")
-    fig.update_yaxes(title="Open amount")
+    fig.update_yaxes(title="Open deals")
     return _layout(fig, 360)
 
 

@@ -16,5 +16,6 @@ MAX_AT_RISK_ROWS = 50  # open deals listed overall (plus MAX_AT_RISK_PER_GROUP p
 MAX_AT_RISK_PER_GROUP = 10
 DRILL_PER_OUTCOME = 2  # deals kept per driver and per rep for each of won / lost (and open, for reps)
 MAX_QUARANTINE_ROWS = 50  # (file, rule) rows in the quarantine table
-MAX_UNMAPPED_TITLES = 10
+MAX_UNMAPPED_TITLES = 10  # per segment
+MAX_CURRENCIES = 4  # open-amount tiles, one per currency (most open deals first)
 LABEL_CHARS = 48  # axis labels are cut to this many characters; hover text has the full text

@@ -42,8 +42,10 @@ class Warehouse:
             account = "CAST(d.account_name AS VARCHAR)" if self.has("core.deals", "account_name") else "NULL"
             closed = "CAST(d.closed_at AS DATE)" if self.has("core.deals", "closed_at") else "NULL::DATE"
             amount = "CAST(d.amount AS DOUBLE)" if self.has("core.deals", "amount") else "NULL::DOUBLE"
+            currency = "CAST(d.currency AS VARCHAR)" if self.has("core.deals", "currency") else "NULL::VARCHAR"
             self.conn.execute(f"""CREATE OR REPLACE TEMP TABLE dash_deals AS
                 SELECT d.deal_id, d.segment, d.rep_id, {_OUTCOME.format(c='d.outcome')} AS outcome, {amount} AS amount,
+                       {currency} AS currency,
                        CAST(d.created_at AS DATE) AS created_at, {closed} AS closed_at,
                        coalesce(CAST({team} AS VARCHAR), '{NO_TEAM}') AS team, {account} AS account_name
                 FROM core.deals d {join}""")
@@ -188,12 +190,13 @@ def closed_by_month(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
 
 
 def pipeline_by_quarter(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
-    """Deals per (team, segment, quarter, outcome): won/lost by quarter closed, open by quarter created."""
+    """Deals per (team, segment, quarter, outcome, currency): won/lost by quarter closed, open by quarter created;
+    their count, amount (in that currency) and reps."""
     return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)})
-        SELECT team, segment, outcome,
+        SELECT team, segment, outcome, currency,
                date_trunc('quarter', CASE WHEN outcome = 'open' THEN created_at
                                           ELSE coalesce(closed_at, created_at) END)::DATE AS quarter,
-               count(*) AS deals, coalesce(sum(amount), 0) AS amount
+               count(*) AS deals, coalesce(sum(amount), 0) AS amount, list(DISTINCT rep_id) AS reps
         FROM deals GROUP BY ALL""")
 
 
@@ -214,18 +217,11 @@ def coverage_bins(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
         GROUP BY ALL""")
 
 
-def headline(wh: Warehouse) -> dict:
-    """Headline numbers: deals, closed, won, open count and amount, reps."""
+def latest_deal_date(wh: Warehouse) -> date | None:
+    """The latest date on any deal (created or closed)."""
     if not wh.has("temp.dash_deals"):
-        return {}
-    row = wh.frame(f"""WITH deals AS ({deals_cte(wh)})
-        SELECT count(*) AS deals, count(*) FILTER (WHERE outcome IN ('won', 'lost')) AS closed,
-               count(*) FILTER (WHERE outcome = 'won') AS won, count(*) FILTER (WHERE outcome = 'open') AS open,
-               coalesce(sum(amount) FILTER (WHERE outcome = 'open'), 0) AS open_amount,
-               count(DISTINCT rep_id) AS reps,
-               max(greatest(created_at, coalesce(closed_at, created_at))) AS latest_deal_date
-        FROM deals""").row(0, named=True)
-    return row
+        return None
+    return wh.scalar("SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM dash_deals")
 
 
 def latest_loads(wh: Warehouse) -> pl.DataFrame:
@@ -237,26 +233,29 @@ def latest_loads(wh: Warehouse) -> pl.DataFrame:
         ORDER BY file""")
 
 
-def quarantine_counts(wh: Warehouse, run_id: str | None = None) -> pl.DataFrame:
-    """Quarantined rows per (file, rule) of one run (all runs when None), most first, capped.
-
-    `total` carries the overall count.
-    """
+def quarantine_counts(wh: Warehouse) -> pl.DataFrame:
+    """Rows audit.quarantine holds now, per (file, rule), most first, capped; `total` carries the overall count."""
     if not wh.ready("audit.quarantine", "file", "rule"):
         return pl.DataFrame()
-    where = "WHERE CAST(run_id AS VARCHAR) = $1" if run_id is not None and wh.has("audit.quarantine", "run_id") \
-        else "WHERE $1 IS NULL OR true"
     return wh.frame(f"""SELECT file, rule, count(*) AS rows, sum(count(*)) OVER () AS total
-        FROM audit.quarantine {where} GROUP BY ALL ORDER BY rows DESC, file, rule
-        LIMIT {limits.MAX_QUARANTINE_ROWS}""", [None if run_id is None else str(run_id)])
+        FROM audit.quarantine GROUP BY ALL ORDER BY rows DESC, file, rule
+        LIMIT {limits.MAX_QUARANTINE_ROWS}""")
 
 
-def unmapped_titles(wh: Warehouse) -> pl.DataFrame:
-    """The most frequent contact titles that matched no role."""
+def unmapped_titles(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
+    """The most frequent contact titles that matched no role, overall (segment 'all') and per capped segment."""
     if not wh.ready("audit.unmapped_titles", "title", "engagements"):
         return pl.DataFrame()
-    return wh.frame(f"""SELECT title, engagements FROM audit.unmapped_titles
-        ORDER BY engagements DESC, title LIMIT {limits.MAX_UNMAPPED_TITLES}""")
+    return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)}),
+        counted AS (
+          SELECT coalesce(d.segment, '{ALL}') AS segment, e.contact_title AS title, count(*) AS engagements
+          FROM core.engagements e JOIN deals d USING (deal_id)
+          WHERE e.contact_title IN (SELECT title FROM audit.unmapped_titles) AND e.role_id IS NULL
+          GROUP BY GROUPING SETS ((e.contact_title), (d.segment, e.contact_title)))
+        SELECT * FROM counted
+        QUALIFY row_number() OVER (PARTITION BY segment ORDER BY engagements DESC, title)
+                <= {limits.MAX_UNMAPPED_TITLES}
+        ORDER BY segment, engagements DESC, title""")
 
 
 def driver_effects(wh: Warehouse) -> pl.DataFrame:
@@ -345,12 +344,13 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
     account = "CAST(d.account_name AS VARCHAR)" if wh.has("core.deals", "account_name") else "NULL"
     seg = (f"CASE WHEN list_contains({_sql_list(dims.segments)}, s.segment) THEN s.segment "
            f"ELSE '{OTHER_SEGMENTS}' END")
-    opt = ", ".join(wh.opt(rel, c, "s", "VARCHAR") for c in ["top_positive", "top_negative", "next_best_action"])
+    opt = ", ".join(wh.opt(rel, c, "s", "VARCHAR") for c in ["top_positive", "top_negative", "next_best_action",
+                                                                "note"])
     cap = limits.MAX_AT_RISK_PER_GROUP
     return wh.frame(f"""WITH scored AS (
           SELECT s.deal_id, s.rep_id, {sel}, {seg} AS segment, {account} AS account_name,
                  CAST(s.win_probability AS DOUBLE) AS win_probability, CAST(d.amount AS DOUBLE) AS amount,
-                 CAST(d.created_at AS DATE) AS created_at, {opt}, {wh.opt(rel, 'expected_lift', 's')},
+                 CAST(d.currency AS VARCHAR) AS currency, CAST(d.created_at AS DATE) AS created_at, {opt}, {wh.opt(rel, 'expected_lift', 's')},
                  coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk
           FROM {rel} s LEFT JOIN core.deals d ON d.deal_id = s.deal_id {join}
         ), capped AS (
@@ -369,13 +369,14 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
 
 
 def open_bands(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
-    """All scored open deals per (team, segment, win-probability decile): count and amount."""
+    """All scored open deals per (team, segment, win-probability decile): how many (amounts are not summed:
+    deals carry different currencies)."""
     rel = "analytics.open_deal_scores"
     if not wh.ready(rel, "deal_id", "win_probability"):
         return pl.DataFrame()
     return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)})
         SELECT d.team, d.segment, least(9, floor(CAST(s.win_probability AS DOUBLE) * 10))::INT AS band,
-               count(*) AS deals, coalesce(sum(d.amount), 0) AS amount
+               count(*) AS deals
         FROM {rel} s JOIN deals d USING (deal_id) WHERE s.win_probability IS NOT NULL GROUP BY ALL""")
 
 

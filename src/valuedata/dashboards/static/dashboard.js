@@ -75,6 +75,27 @@
     }
   }
 
+  function renderTiles() {
+    var box = document.getElementById("tiles");
+    if (!box || !DATA.tiles) { return; }
+    var key = ["segment", "team", "period"].map(function (d) { return state[d] || "all"; }).join("|");
+    var tiles = DATA.tiles[key] || DATA.tiles["all|all|all"];
+    box.textContent = "";
+    tiles.forEach(function (t) {
+      var tile = document.createElement("div");
+      tile.className = "tile";
+      var v = document.createElement("div");
+      v.className = "v";
+      v.textContent = t[1];
+      var k = document.createElement("div");
+      k.className = "k";
+      k.textContent = t[0];
+      tile.appendChild(v);
+      tile.appendChild(k);
+      box.appendChild(tile);
+    });
+  }
+
   function applyRows() {
     document.querySelectorAll(".filterable").forEach(function (el) {
       var ok = passes({ segment: el.dataset.segment, team: el.dataset.team });
@@ -111,6 +132,7 @@
 
   function refresh() {
     Object.keys(DATA.charts).forEach(renderChart);
+    renderTiles();
     applyRows();
     var qs = query().toString();
     window.history.replaceState(null, "", window.location.pathname + (qs ? "?" + qs : "") + window.location.hash);
