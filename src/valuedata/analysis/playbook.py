@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from valuedata.analysis.model import SIGNIFICANCE
+
 ALL_SEGMENTS = "*"
 PLAYBOOK_KINDS = ("role", "value_proposition", "issue", "question")
 HIERARCHY_KINDS = ("role", "objective", "issue", "value_proposition")
@@ -20,6 +22,29 @@ WINS, UNCLEAR, NO_DATA, LOSES = "goes with winning", "no clear effect", "not eno
 VERDICT_ORDER = pl.Enum([WINS, UNCLEAR, NO_DATA, LOSES])
 NEGATIVE, NOT_ENOUGH, IMPACT = "negative evidence", "not enough data", "impact not supported"
 POOLED = "evidence pooled from all segments"
+STATUS_WORDS = {  # analytics.driver_effects.status in plain words, for every surface
+    "reference": "reference level (others compared with it)",
+    "not_enough_data": "not enough data",
+    "separation": "outcome almost perfectly predicted: no finite estimate",
+    "collinear": "moves together with another item: no separate estimate",
+}
+
+
+def status_words(status: str | None, note: str | None) -> str:
+    """A driver_effects row without an estimate, in words: its status and, when given, the note saying why."""
+    words = STATUS_WORDS.get(status or "", STATUS_WORDS["not_enough_data"])
+    return f"{words}: {note}" if note else words
+
+
+def chance_reason(q_value: float | None, ci_low: float | None, ci_high: float | None) -> str | None:
+    """Why an estimate is not clear enough, in words; None when it is clear (q < 0.05) or there is no q-value."""
+    if q_value is None or q_value < SIGNIFICANCE:
+        return None
+    if ci_low is not None and ci_high is not None and (ci_low > 1 or ci_high < 1):
+        return (f"its own 95% interval excludes 1, but so many items are tested at once that one this strong "
+                f"turns up by chance too often (q = {q_value:.2f} after the correction for testing many items; "
+                "clear needs q < 0.05)")
+    return "its 95% interval includes 1: no effect at all is as consistent with the deals"
 
 PLAYBOOK_SCHEMA = {
     "segment": pl.Utf8,

@@ -266,8 +266,9 @@ def driver_effects(wh: Warehouse) -> pl.DataFrame:
     num = ["deals_with", "deals_without", "win_rate_with", "win_rate_without", "lift", "lift_ci_low",
            "lift_ci_high", "p_value", "q_value", "odds_ratio", "or_ci_low", "or_ci_high"]
     cols = ", ".join(wh.opt(rel, c, "e") for c in num)
-    return wh.frame(f"""SELECT e.segment, e.kind, e.item_id, {cols}, {wh.opt(rel, 'significant', 'e', 'BOOLEAN')}
-        FROM {rel} e ORDER BY e.segment, e.kind, e.item_id""")
+    words = ", ".join(wh.opt(rel, c, "e", "VARCHAR") for c in ["status", "note"])
+    return wh.frame(f"""SELECT e.segment, e.kind, e.item_id, {cols}, {wh.opt(rel, 'significant', 'e', 'BOOLEAN')},
+        {words} FROM {rel} e ORDER BY e.segment, e.kind, e.item_id""")
 
 
 def playbook(wh: Warehouse) -> pl.DataFrame:
@@ -285,8 +286,11 @@ def model_quality(wh: Warehouse) -> pl.DataFrame:
     if not wh.ready(rel, "segment"):
         return pl.DataFrame()
     order = "ORDER BY m.fitted_at DESC" if wh.has(rel, "fitted_at") else ""
-    cols = ", ".join(wh.opt(rel, c, "m") for c in ["closed_deals", "auc_cv", "brier_cv", "baseline_brier"])
-    return wh.frame(f"SELECT m.segment, {cols} FROM {rel} m QUALIFY row_number() OVER "
+    cols = ", ".join(wh.opt(rel, c, "m") for c in ["closed_deals", "auc_cv", "brier_cv", "baseline_brier",
+                                                   "auc_cv_explanatory"])
+    words = ", ".join(wh.opt(rel, c, "m", "VARCHAR") for c in ["cv_scheme", "scoring_model", "note"])
+    return wh.frame(f"SELECT m.segment, {cols}, {words}, {wh.opt(rel, 'better_than_baseline', 'm', 'BOOLEAN')} "
+                    f"FROM {rel} m QUALIFY row_number() OVER "
                     f"(PARTITION BY m.segment {order}) = 1")
 
 
