@@ -41,10 +41,9 @@ def chance_reason(q_value: float | None, ci_low: float | None, ci_high: float | 
     if q_value is None or q_value < SIGNIFICANCE:
         return None
     if ci_low is not None and ci_high is not None and (ci_low > 1 or ci_high < 1):
-        return (f"its own 95% interval excludes 1, but so many items are tested at once that one this strong "
-                f"turns up by chance too often (q = {q_value:.2f} after the correction for testing many items; "
-                "clear needs q < 0.05)")
-    return "its 95% interval includes 1: no effect at all is as consistent with the deals"
+        return (f"its interval excludes 1, but with this many items tested at once an effect this size turns up "
+                f"by chance too often (q = {q_value:.2f}; clear needs q < 0.05)")
+    return "its interval includes 1: no effect at all fits the deals too"
 
 PLAYBOOK_SCHEMA = {
     "segment": pl.Utf8,

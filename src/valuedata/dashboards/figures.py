@@ -199,11 +199,12 @@ def forest(drivers: list[Driver]) -> go.Figure:
     fig.update_xaxes(type="log", row=1, col=1, title="← fewer wins · more wins →", tickvals=ticks,
                      ticktext=[f"{t:g}×" for t in ticks])
     fig.update_xaxes(row=1, col=2, title="points", zeroline=False)
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=[ptext(cut(d.label, LABEL_CHARS)) for d in rows],
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=[pwrap(cut(d.label, 2 * LABEL_CHARS), LABEL_CHARS)
+                                                                for d in rows],
                      range=span, automargin=True, showgrid=True, gridcolor="#f0f0f0", row=1, col=1)
-    return _layout(fig, 150 + 30 * len(rows), hovermode="closest",
-                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / (150 + 30 * len(rows)),
-                           "x": 0})
+    height = 150 + 40 * len(rows)
+    return _layout(fig, height, hovermode="closest",
+                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / height, "x": 0})
 
 
 @dataclass

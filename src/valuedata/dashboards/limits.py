@@ -18,4 +18,4 @@ DRILL_PER_OUTCOME = 2  # deals kept per driver and per rep for each of won / los
 MAX_QUARANTINE_ROWS = 50  # (file, rule) rows in the quarantine table
 MAX_UNMAPPED_TITLES = 10  # per segment
 MAX_CURRENCIES = 4  # open-amount tiles, one per currency (most open deals first)
-LABEL_CHARS = 48  # axis labels are cut to this many characters; hover text has the full text
+LABEL_CHARS = 48  # axis labels wrap at this many characters, cut after two lines; hover text has it all
