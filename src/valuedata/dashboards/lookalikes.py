@@ -21,6 +21,7 @@ from valuedata.warehouse.sql import sql_text
 WEAKER = 0.4  # adjusted log odds ratio below 40% of the raw one (or reversed) = "much weaker"
 TRAVELS_WITH = 0.4  # phi correlation with a stronger driver that counts as "mostly travels with it"
 
+LOOKALIKE = "look-alike"  # how every caution starts
 Key = tuple[str, str, str]  # (segment, kind, item_id)
 
 
@@ -48,7 +49,7 @@ def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
         strength[key] = abs(math.log(r["odds_ratio"]))
         raw = raw_odds_ratio(r["win_rate_with"], r["win_rate_without"])
         if raw is not None and raw != 1 and math.log(r["odds_ratio"]) / math.log(raw) < WEAKER:
-            out[key] = (f"look-alike: most of its raw difference (odds ×{ratio(raw)}) goes once the other items on "
+            out[key] = (f"{LOOKALIKE}: most of its raw difference (odds ×{ratio(raw)}) goes once the other items on "
                         f"the deal are accounted for (×{ratio(r['odds_ratio'])})")
     linked = map_links(tables)
     for r in _pairs(wh, list(strength)).iter_rows(named=True):
@@ -56,7 +57,7 @@ def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
         if key in out or r["phi"] < TRAVELS_WITH or strength[other] <= strength[key] \
                 or frozenset([key[1:], other[1:]]) in linked:
             continue
-        out[key] = (f"look-alike: it mostly travels with a stronger driver, "
+        out[key] = (f"{LOOKALIKE}: it mostly travels with a stronger driver, "
                     f"{text.item(other[1], other[2], other[0]).short()} (correlation {r['phi']:.2f}); its own "
                     "effect may be borrowed from that one")
     return out

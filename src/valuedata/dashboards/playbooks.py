@@ -7,7 +7,7 @@ import re
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.html import Markup, link, notice, page, table
 from valuedata.errors import ValuedataError
-from valuedata.playbook_report import render_playbook
+from valuedata import playbook_report  # a module import: playbook_report reads dashboards.lookalikes
 
 
 def playbook_file(segment: str) -> str:
@@ -27,7 +27,7 @@ def build(ctx: Context) -> list[Page]:
     pages, rows = [], []
     for segment in segments:
         try:
-            html = render_playbook(wh.conn, segment, None, "html")
+            html = playbook_report.render_playbook(wh.conn, segment, None, "html", back="playbooks.html")
         except ValuedataError as exc:
             rows.append([segment, str(exc)])
             continue
