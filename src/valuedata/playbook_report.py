@@ -93,7 +93,8 @@ def with_cautions(conn: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.Dat
     tables = q.map_tables(wh)
     cautions = lookalikes.cautions(wh, q.driver_effects(wh), MapText(tables), tables)
     found = [(seg, kind, item, text) for (seg, kind, item), text in cautions.items()]
-    frame = pl.DataFrame(found, schema=["evidence_segment", "kind", "item_id", "caution"], orient="row")
+    frame = pl.DataFrame(found, schema={c: pl.Utf8 for c in ("evidence_segment", "kind", "item_id", "caution")},
+                         orient="row")
     flag = pl.concat_list(pl.col("flag"), pl.col("caution")).list.drop_nulls().list.join("; ")
     return (rows.join(frame, on=["evidence_segment", "kind", "item_id"], how="left")
             .with_columns(flag=pl.when(flag != "").then(flag)).drop("caution"))
