@@ -19,9 +19,15 @@ def anchor(deal_id: str) -> str:
     return "deal-" + re.sub(r"[^A-Za-z0-9_-]", "_", deal_id)
 
 
+NO_BETTER = "the model for this segment does not beat always guessing the average win rate"
+
+
 def action_text(ctx: Context, row: dict) -> str:
-    """The next best action in the map's words with its expected lift; without one, the note saying why."""
+    """The next best action in the map's words with its expected lift; none, with why, when the analysis gives
+    none or the segment's model does not beat the base rate (analytics.model_quality)."""
     action = ctx.text.action(row.get("next_best_action"), row.get("segment"))
+    if row.get("better_than_baseline") is False:
+        return f"None: {row.get('note') or NO_BETTER}"
     if not action:
         return f"None: {row['note']}" if row.get("note") else "None"
     if ok(row.get("expected_lift")):

@@ -355,8 +355,11 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
           SELECT s.deal_id, s.rep_id, {sel}, {seg} AS segment, {account} AS account_name,
                  CAST(s.win_probability AS DOUBLE) AS win_probability, CAST(d.amount AS DOUBLE) AS amount,
                  CAST(d.currency AS VARCHAR) AS currency, CAST(d.created_at AS DATE) AS created_at, {opt}, {wh.opt(rel, 'expected_lift', 's')},
-                 coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk
+                 coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk,
+                 m.better_than_baseline
           FROM {rel} s LEFT JOIN core.deals d ON d.deal_id = s.deal_id {join}
+               LEFT JOIN (SELECT segment, any_value(better_than_baseline) AS better_than_baseline
+                          FROM analytics.model_quality GROUP BY segment) m ON m.segment = s.model_segment
         ), capped AS (
           SELECT * REPLACE (CASE WHEN list_contains({_sql_list(dims.teams)}, team) THEN team
                                  ELSE '{OTHER_TEAMS}' END AS team) FROM scored
