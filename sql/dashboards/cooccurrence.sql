@@ -22,7 +22,8 @@ WITH wanted AS (
     GROUP BY ALL
 )
 SELECT p.seg AS segment, p.kind_a, p.item_a, p.kind_b, p.item_b,
-       (p.both * t.n - sa.k * sb.k) / sqrt(sa.k * (t.n - sa.k) * sb.k * (t.n - sb.k)) AS phi
+       (p.both::DOUBLE * t.n - sa.k::DOUBLE * sb.k)
+           / sqrt(sa.k::DOUBLE * (t.n - sa.k) * sb.k * (t.n - sb.k)) AS phi
 FROM pairs p JOIN totals t USING (seg)
      JOIN singles sa ON sa.seg = p.seg AND sa.kind = p.kind_a AND sa.item_id = p.item_a
      JOIN singles sb ON sb.seg = p.seg AND sb.kind = p.kind_b AND sb.item_id = p.item_b
