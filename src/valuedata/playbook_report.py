@@ -425,7 +425,7 @@ tr.nodata { color: #5b6570; }
 ol li { margin-bottom: .6em; }
 .lead { font-weight: 600; }
 nav.back { margin: 0 0 12px; font-size: .9em; } nav.back a { color: #1f5f99; }
-@media print { nav.back { display: none; } }
+@media print { nav.back { display: none; } h2:nth-of-type(2) { break-before: page; } }  /* the brief: one page */
 @media print { body { background: #fff; } main { padding: 0; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
 </style>
 </head>

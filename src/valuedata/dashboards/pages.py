@@ -14,7 +14,7 @@ def build_pages(wh: q.Warehouse) -> list[Page]:
     ctx = Context(wh, q.dimensions(wh), MapText(tables))
     effects = q.driver_effects(wh)
     cautions = lookalikes.cautions(wh, effects, ctx.text, tables)
-    reps_page, rep_ids = reps.build(ctx)
+    reps_page, rep_ids = reps.build(ctx, cautions)
     return [overview.build(ctx), drivers.build(ctx, effects, cautions), reps_page,
             value_map.build(ctx, effects, cautions),
             open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids),

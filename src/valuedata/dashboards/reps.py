@@ -62,12 +62,15 @@ def load_reps(ctx: Context) -> dict[str, Rep]:
     return reps
 
 
-def build(ctx: Context) -> tuple[Page, list[str]]:
+def build(ctx: Context, cautions: dict) -> tuple[Page, list[str]]:
     """The reps page and the rep ids it links to the drill-down.
 
     The verdict of analytics.rep_heterogeneity leads the page; the gap heatmap and the coaching list show only
-    rep_gaps rows flagged `coach`, and only when reps differ beyond chance.
+    rep_gaps rows flagged `coach`, and only when reps differ beyond chance; look-alikes (`cautions`, see
+    lookalikes.py) carry a ⚠ there.
     """
+    # per (kind, item): the pooled ('*') caution when there is one (it sorts last here, so it is kept)
+    flagged = {(kind, item): text for (_, kind, item), text in sorted(cautions.items(), reverse=True)}
     reps = load_reps(ctx)
     if not reps:
         body = [notice("Rep scorecard not computed yet (analytics.rep_scorecard and analytics.rep_gaps are "
@@ -89,10 +92,11 @@ def build(ctx: Context) -> tuple[Page, list[str]]:
     body = [_verdict(q.heterogeneity(ctx.wh), differ), charts[0].markup()]
     if differ:
         charts.append(Chart("gaps", "Behaviour gaps to top performers worth coaching",
-                            {t: _heatmap(ctx, _team(coaching, t), drill) for t in ctx.teams()}, ["team"],
+                            {t: _heatmap(ctx, _team(coaching, t), drill, flagged) for t in ctx.teams()}, ["team"],
                             help="Win-rate points each gap to the top quartile of reps costs a rep; only gaps on a "
-                                 "proven driver, beyond chance, for reps with enough closed deals."))
-        body += [charts[1].markup(), _coaching(ctx, coaching, len(reps))]
+                                 "proven driver, beyond chance, for reps with enough closed deals. ⚠: a look-alike "
+                                 "whose effect may be borrowed from another item (see the drivers page)."))
+        body += [charts[1].markup(), _coaching(ctx, coaching, len(reps), flagged)]
     notes = [] if any(r.card for r in everyone) else ["reps: analytics.rep_scorecard not computed yet"]
     html = page("Reps", "reps.html", body, charts=charts, filters=[ctx.team_filter()])
     return Page("reps.html", html, charts, notes), sorted(drill)
@@ -135,7 +139,7 @@ def _vs_expected(reps: list[Rep], drill: set[str]) -> object:
     return F.rep_vs_expected(rows)
 
 
-def _heatmap(ctx: Context, reps: list[Rep], drill: set[str]) -> object:
+def _heatmap(ctx: Context, reps: list[Rep], drill: set[str], flagged: dict) -> object:
     shown = reps[:limits.MAX_REPS_HEATMAP]
     weight: dict[tuple[str, str], float] = {}
     for rep in shown:
@@ -148,19 +152,21 @@ def _heatmap(ctx: Context, reps: list[Rep], drill: set[str]) -> object:
         z.append([round(points(by[k]["contribution"]), 1) if k in by else None for k in items])
         rates.append([[round(by[k]["rep_rate"], 3), round(by[k]["top_rate"], 3)]
                       if k in by and ok(by[k]["rep_rate"]) and ok(by[k]["top_rate"]) else None for k in items])
-    labels = unique_labels([ctx.text.item(*k).short() for k in items], [k[1] for k in items], 40)
+    labels = unique_labels([("⚠ " if k in flagged else "") + ctx.text.item(*k).short() for k in items],
+                           [k[1] for k in items], 40)
     urls = [drill_href(rep=r.rep_id) if r.rep_id in drill else "" for r in shown]
     return F.gap_heatmap([r.label for r in shown], labels, z, rates, urls)
 
 
-def _coaching(ctx: Context, reps: list[Rep], total: int) -> Markup:
+def _coaching(ctx: Context, reps: list[Rep], total: int, flagged: dict) -> Markup:
     rows, attrs = [], []
     for rep in reps:
         gaps = sorted((g for g in rep.gaps if g["contribution"] > 0), key=lambda g: -g["contribution"])
         items = "".join(
             f"<li>{esc(ctx.text.item(g['kind'], g['item_id']).action())} <span class=muted>— in "
             f"{esc(pct(g['rep_rate']))} of their deals vs {esc(pct(g['top_rate']))} for top performers, about "
-            f"{points(g['contribution']):.1f} points</span></li>" for g in gaps[:limits.COACHING_GAPS])
+            f"{points(g['contribution']):.1f} points</span>{_caution(flagged, g)}</li>"
+            for g in gaps[:limits.COACHING_GAPS])
         todo = Markup(f"<ol>{items}</ol>")
         card = rep.card
         rows.append([Markup(f'<span id="{esc(anchor(rep.rep_id))}">{esc(rep.label)}</span>'), rep.team,
@@ -177,6 +183,12 @@ def _coaching(ctx: Context, reps: list[Rep], total: int) -> Markup:
     return Markup('<section class="card"><h2>Coaching list</h2><p class="help">Each rep\'s largest gaps to top '
                   f"performers worth coaching, in the value map's own words; reps losing the most points first."
                   f"{esc(more)}</p>" + listed + "</section>")
+
+
+def _caution(flagged: dict, gap: dict) -> str:
+    """' ⚠ look-alike: ...' after a coaching line whose item may borrow its effect from another, else ''."""
+    text = flagged.get((gap["kind"], gap["item_id"]))
+    return f' <span class="caution">⚠ {esc(text)}</span>' if text else ""
 
 
 def _rate(x: float | None) -> tuple[str, str]:
