@@ -144,6 +144,29 @@ def test_unmapped_titles_follow_the_segment_filter(seeds, page):
     assert visible.locator("tbody tr").first.inner_text() != first or visible.locator("tbody tr").count() >= 1
 
 
+def test_drill_down_pages_through_every_deal_of_a_driver(seeds, page):
+    open_page(page, seeds.site, "deals.html?segment=discrete-manufacturing&kind=role&item=production_manager")
+    total = query(seeds, """SELECT count(*) FROM analytics.deal_coverage WHERE segment = 'discrete-manufacturing'
+        AND list_contains(roles_engaged, 'production_manager')""")[0][0]
+    assert f"{total} deals in all" in page.locator("#focus").inner_text()
+    seen = set()
+    while True:
+        ids = page.locator("#deals tbody td:nth-child(1)").all_inner_texts()
+        assert 0 < len(ids) <= 50 and set(page.locator("#deals tbody td:nth-child(5)").all_inner_texts()) == {
+            "discrete-manufacturing"}
+        seen.update(ids)
+        if page.locator("#next").is_disabled():
+            break
+        page.click("#next")
+    assert len(seen) == total and page.locator("#deal-count").inner_text().endswith(f"of {total} deals")
+    page.locator("#deals th", has_text="Amount").click()
+    page.locator("#deals th", has_text="Amount").click()
+    amounts = [float(a.split()[0].replace(",", "")) for a in page.locator("#deals tbody td:nth-child(7)").all_inner_texts()]
+    assert amounts == sorted(amounts)
+    page.select_option("#outcome", "lost")
+    assert set(page.locator("#deals tbody td:nth-child(6)").all_inner_texts()) == {"lost"}
+
+
 def test_drill_down_from_a_driver_and_playbooks_link_back(seeds, page):
     open_page(page, seeds.site, "drivers.html")
     page.locator("a", has_text="deals →").first.click()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from valuedata.analysis.tables import playbook_frames, write_tables
 from valuedata.dashboards import build_dashboards
 
 
@@ -53,7 +54,8 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
             AS outcome
           FROM range({deals}) t(i);
         CREATE TABLE core.engagements AS SELECT 'E' || i AS engagement_id, 'D' || (i * 7) AS deal_id,
-          NULL::VARCHAR AS role_id, 'Title ' || (i % 5000) AS contact_title FROM range(200000) t(i);
+          NULL::VARCHAR AS role_id, 'Title ' || (i % 5000) AS contact_title,
+          ['question_role_0_0'] AS questions, ['issue_role_0_0'] AS issues FROM range(200000) t(i);
         CREATE TABLE analytics.deal_coverage AS SELECT d.deal_id, d.rep_id, d.segment,
           'map' || split_part(d.segment, '-', 2) AS map_id, d.outcome, d.amount,
           list_filter(['role_0', 'role_1', 'role_2', 'role_3'], lambda r: hash(d.deal_id, r) % 3 = 0) AS roles_engaged,
@@ -89,8 +91,6 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
           'key player not met' AS top_negative, 'role:role_1' AS next_best_action, 0.1 AS expected_lift,
           segment AS model_segment, NULL::VARCHAR AS note
           FROM core.deals WHERE outcome = 'open';
-        CREATE TABLE analytics.playbook AS SELECT segment, 'role_0' AS role_id, kind, item_id, item_id AS text,
-          1 AS rank, odds_ratio, q_value, deals_with FROM analytics.driver_effects;
         CREATE TABLE audit.loads AS SELECT 'run-1' AS run_id, f AS file, '0' AS sha256, 1000000 AS rows_read,
           999000 AS rows_loaded, 1000 AS rows_quarantined, TIMESTAMP '2026-03-01 08:00' AS loaded_at
           FROM (VALUES ('deals.csv'), ('reps.csv')) t(f);
@@ -98,5 +98,6 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
           'rule_' || (i % 80) AS rule, '{{}}' AS raw FROM range(100000) t(i);
         CREATE TABLE audit.unmapped_titles AS SELECT 'Title ' || i AS title, 40 AS engagements FROM range(5000) t(i);
     """)
+    write_tables(conn, playbook_frames(conn))
     conn.close()
     return path

@@ -36,6 +36,7 @@ def themed(fig: go.Figure) -> go.Figure:
 
 def _layout(fig: go.Figure, height: int, **overrides: object) -> go.Figure:
     layout = {"height": height, "font": FONT, "hoverlabel": {"align": "left"},
+              "modebar": {"orientation": "v"},  # down the right edge: never over a legend along the top
               "margin": {"l": 10, "r": 20, "t": 40, "b": 10},
               "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}}
     fig.update_layout(**(layout | overrides))

@@ -412,16 +412,17 @@ def map_tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
 
 
 def drill_down(wh: Warehouse, drivers: list[tuple[str, str, str]],
-               rep_ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The bounded deal sample behind drivers and reps, and each group's full counts.
+               rep_ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """The deals behind drivers and reps, each group's full counts, and whether every deal is listed.
 
     A driver (segment, kind, item_id) groups the deals of that segment (every segment for '*') that covered
-    the item; a rep groups their deals. The sample keeps each group's DRILL_PER_OUTCOME largest won and lost
-    deals (and open ones, for reps). Returns (deals: one row per sampled deal with its covered items,
-    groups: group_key, won, lost, open).
+    the item; a rep groups their deals. Up to limits.DRILL_ALL_DEALS deals in the warehouse, every deal is
+    listed; above, a bounded sample: each group's DRILL_PER_OUTCOME largest won and lost deals (and open ones,
+    for reps). Returns (deals: one row per listed deal with its covered items, groups: group_key, won, lost,
+    open, complete).
     """
     if not (wh.has("temp.dash_deals") and wh.has("temp.dash_items")):
-        return pl.DataFrame(), pl.DataFrame()
+        return pl.DataFrame(), pl.DataFrame(), False
     segs, kinds, items = ([list(x) for x in zip(*drivers)] if drivers else ([], [], []))
     n = limits.DRILL_PER_OUTCOME
     groups = wh.frame(f"""WITH wanted AS (SELECT unnest($1::VARCHAR[]) AS seg, unnest($2::VARCHAR[]) AS kind,
@@ -441,22 +442,25 @@ def drill_down(wh: Warehouse, drivers: list[tuple[str, str, str]],
                max_by(deal_id, amount, {n}) FILTER (WHERE outcome = 'lost') AS top_lost,
                max_by(deal_id, amount, {n}) FILTER (WHERE outcome = 'open' AND group_key LIKE 'rep|%') AS top_open
         FROM members GROUP BY group_key""", [segs, kinds, items, rep_ids])
-    picked = sorted({d for col in ("top_won", "top_lost", "top_open") for ids in groups[col].to_list()
-                     for d in ids or []})
+    complete = wh.scalar("SELECT count(*) FROM dash_deals") <= limits.DRILL_ALL_DEALS
+    picked = None if complete else sorted({d for col in ("top_won", "top_lost", "top_open")
+                                           for ids in groups[col].to_list() for d in ids or []})
     cov = "CAST(c.key_role_coverage AS DOUBLE)" if wh.has("analytics.deal_coverage", "key_role_coverage") \
         else "NULL::DOUBLE"
     sel, join = _reps_join(wh, "d")
-    deals = wh.frame(f"""WITH picked AS (SELECT unnest($1::VARCHAR[]) AS deal_id), covered AS (
+    deals = wh.frame(f"""WITH picked AS (SELECT deal_id FROM dash_deals
+                                        WHERE $1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], deal_id)),
+        covered AS (
           SELECT i.deal_id, list(i.kind ORDER BY i.kind, i.item_id) AS kinds,
                  list(i.item_id ORDER BY i.kind, i.item_id) AS items
           FROM dash_items i JOIN picked USING (deal_id) GROUP BY i.deal_id
         )
-        SELECT d.deal_id, d.account_name, d.rep_id, {sel}, d.segment, d.outcome, d.amount, d.created_at,
+        SELECT d.deal_id, d.account_name, d.rep_id, {sel}, d.segment, d.outcome, d.amount, d.currency, d.created_at,
                d.closed_at, {cov} AS coverage, coalesce(v.kinds, []) AS kinds, coalesce(v.items, []) AS items
         FROM picked p JOIN dash_deals d USING (deal_id) LEFT JOIN covered v USING (deal_id)
              LEFT JOIN analytics.deal_coverage c ON c.deal_id = d.deal_id {join}
         ORDER BY d.amount DESC NULLS LAST, d.deal_id""", [picked])
-    return deals, groups.select("group_key", "won", "lost", "open")
+    return deals, groups.select("group_key", "won", "lost", "open"), complete
 
 
 def period_bounds(period: Period) -> tuple[str | None, str | None]:
