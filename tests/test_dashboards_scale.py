@@ -30,7 +30,8 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
     for schema in ("core", "analytics", "audit"):
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     conn.execute(f"""
-        CREATE TABLE core.value_maps AS SELECT 'map' || s AS map_id, 'Map ' || s AS name, 'segment-' || s AS segment
+        CREATE TABLE core.value_maps AS SELECT 'map' || s AS map_id, 'Map ' || s AS name, 'segment-' || s AS segment,
+          '1' AS version
           FROM range({segments}) t(s);
         CREATE TABLE core.value_map_roles AS SELECT m.map_id, m.segment, 'role_' || r AS role_id,
           'Role ' || r || ' with a fairly long title' AS title, true AS key_player, r AS position

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import polars as pl
 
 from valuedata.dashboards import queries as q
@@ -20,6 +21,8 @@ from valuedata.warehouse.sql import sql_text
 
 WEAKER = 0.4  # adjusted log odds ratio below 40% of the raw one (or reversed) = "much weaker"
 TRAVELS_WITH = 0.4  # phi correlation with a stronger driver that counts as "mostly travels with it"
+MAX_PAIRED = 64  # significant drivers per segment checked for travelling together (strongest first)
+PHI_DEALS = 200_000  # beyond this many deals, correlations are read in a deterministic sample of about this size
 
 LOOKALIKE = "look-alike"  # how every caution starts
 Key = tuple[str, str, str]  # (segment, kind, item_id)
@@ -52,7 +55,7 @@ def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
             out[key] = (f"{LOOKALIKE}: most of its raw difference (odds ×{ratio(raw)}) goes once the other items on "
                         f"the deal are accounted for (×{ratio(r['odds_ratio'])})")
     linked = map_links(tables)
-    for r in _pairs(wh, list(strength)).iter_rows(named=True):
+    for r in _pairs(wh, sorted(strength, key=lambda k: -strength[k])).iter_rows(named=True):
         key, other = (r["segment"], r["kind_a"], r["item_a"]), (r["segment"], r["kind_b"], r["item_b"])
         if key in out or r["phi"] < TRAVELS_WITH or strength[other] <= strength[key] \
                 or frozenset([key[1:], other[1:]]) in linked:
@@ -74,9 +77,29 @@ def map_links(tables: dict[str, pl.DataFrame]) -> set[frozenset[tuple[str, str]]
 
 
 def _pairs(wh: q.Warehouse, keys: list[Key]) -> pl.DataFrame:
-    """phi correlation of every pair of the given drivers within their segment."""
-    if len(keys) < 2 or not (wh.has("temp.dash_deals") and wh.has("temp.dash_items")):
-        return pl.DataFrame(schema={"segment": pl.String, "kind_a": pl.String, "item_a": pl.String,
-                                    "kind_b": pl.String, "item_b": pl.String, "phi": pl.Float64})
-    segs, kinds, items = (list(x) for x in zip(*keys))
-    return wh.frame(sql_text("dashboards/cooccurrence.sql"), [segs, kinds, items]).drop_nulls("phi")
+    """phi correlation of every pair of the given drivers within their segment (the MAX_PAIRED strongest per
+    segment when there are more), from the closed deals counted per set of drivers they have."""
+    schema = {"segment": pl.String, "kind_a": pl.String, "item_a": pl.String, "kind_b": pl.String,
+              "item_b": pl.String, "phi": pl.Float64}
+    per_segment: dict[str, list[Key]] = {}
+    for key in keys:
+        per_segment.setdefault(key[0], []).append(key)
+    bits = {key: i for group in per_segment.values() for i, key in enumerate(group[:MAX_PAIRED])}
+    if len(bits) < 2 or not (wh.has("temp.dash_deals") and wh.has("temp.dash_items")):
+        return pl.DataFrame(schema=schema)
+    segs, kinds, items = (list(x) for x in zip(*bits))
+    stride = max(1, int(wh.scalar("SELECT count(*) FROM dash_deals")) // PHI_DEALS)
+    masks = wh.frame(sql_text("dashboards/cooccurrence.sql"), [segs, kinds, items, list(bits.values()), stride])
+    rows = []
+    for seg, group in per_segment.items():
+        part = masks.filter(pl.col("segment") == seg)
+        mask, deals = part["mask"].to_numpy().astype(np.uint64), part["deals"].to_numpy().astype(float)
+        group = group[:MAX_PAIRED]
+        has = np.array([(mask >> np.uint64(i)) & np.uint64(1) for i in range(len(group))], dtype=float)
+        n, k = deals.sum(), has @ deals
+        both = (has * deals) @ has.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            phi = (both * n - np.outer(k, k)) / np.sqrt(np.outer(k * (n - k), k * (n - k)))
+        rows += [(seg, a[1], a[2], b[1], b[2], float(phi[i, j])) for i, a in enumerate(group)
+                 for j, b in enumerate(group) if i != j and np.isfinite(phi[i, j])]
+    return pl.DataFrame(rows, schema=schema, orient="row")
