@@ -27,6 +27,7 @@ def test_lists_labels_numbers_channels() -> None:
     assert _apply(relabel(pl.col("v"), {"Won": "won", "*": "open"}), ["WON ", "Engaging", None]) == \
         ["won", "open", "open"]
     assert _apply(relabel(pl.col("v"), {"Won": "won"}), ["won", "Other"]) == ["won", "Other"]
+    assert _apply(relabel(pl.col("v"), {"": "open", "Won": "won"}), ["Won", None, "Lost"]) == ["won", "open", "Lost"]
     assert _apply(plain_number(pl.col("v"), ","), ["1.054,50", "12 500,00", "n/a"]) == ["1054.50", "12500.00", "n/a"]
     assert _apply(plain_number(pl.col("v"), "."), ["1,054.50", "42"]) == ["1054.50", "42"]
     assert _apply(channel(pl.col("v"), "other"), ["Product Demo", "Call", "List Email", "Task", None]) == \

@@ -46,4 +46,13 @@ def models_beat_base_rate(warehouse: WarehouseResource) -> AssetCheckResult:
                             metadata={"no_better_than_base_rate": ", ".join(s for s, _, _ in rows) or "none"})
 
 
-analytics_checks = [models_beat_base_rate]
+@asset_check(asset=QUALITY, name="no_outcome_leaks",
+             description="no deal column gives the outcome away (such columns are left out of the models)")
+def no_outcome_leaks(warehouse: WarehouseResource) -> AssetCheckResult:
+    with warehouse.connect() as conn:
+        rows = conn.execute("SELECT DISTINCT left_out FROM analytics.model_quality WHERE left_out IS NOT NULL").fetchall()
+    return AssetCheckResult(passed=not rows, severity=AssetCheckSeverity.WARN,
+                            metadata={"left_out_of_the_models": ", ".join(c for (c,) in rows) or "none"})
+
+
+analytics_checks = [models_beat_base_rate, no_outcome_leaks]

@@ -2,7 +2,8 @@
 
 `compute_drivers` returns the `analytics.driver_effects` and `analytics.model_quality` tables and
 the fitted `SegmentModel`s. Raw association (win rates, lift, Newcombe interval) is computed for
-every item of every map; adjusted odds ratios come from one logistic model per segment.
+every item of every map; adjusted odds ratios come from one logistic model per segment, which also
+gives each deal attribute's effect (kind 'attribute': context beside the behaviours).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
+from scipy import special
 
-from valuedata.analysis.features import ITEM_LISTS, KIND_ORDER, ItemSpace, item_catalogue
+from valuedata.analysis.features import ATTRIBUTE, ITEM_LISTS, KIND_ORDER, AttributeTerm, ItemSpace, item_catalogue
 from valuedata.analysis.model import (
-    CV_SCHEME,
-    CV_TEST_BLOCKS,
     ItemCounts,
     MinimumData,
     SegmentFit,
@@ -28,6 +28,10 @@ from valuedata.analysis.stats import newcombe_interval
 
 ALL_SEGMENTS = "*"
 CLOSED_OUTCOMES = ("won", "lost")
+ESTIMATED, REFERENCE, NOT_ENOUGH_DATA, SEPARATION, COLLINEAR = (
+    "estimated", "reference", "not_enough_data", "separation", "collinear")
+SEPARATION_NOTE = ("separation: given the other items the outcome is (almost) perfectly predicted, so no finite "
+                   "odds ratio exists; see the raw win rates")
 
 DRIVER_EFFECTS_SCHEMA = {
     "segment": pl.Utf8,
@@ -67,19 +71,24 @@ MODEL_QUALITY_SCHEMA = {
     "brier_cv": pl.Float64,
     "baseline_brier": pl.Float64,
     "fitted_at": pl.Datetime("us", "UTC"),
+    "auc_cv_explanatory": pl.Float64,
+    "brier_cv_explanatory": pl.Float64,
+    "auc_cv_boosting": pl.Float64,
+    "scoring_model": pl.Utf8,
+    "cv_scheme": pl.Utf8,
     "wins": pl.Int64,
     "losses": pl.Int64,
     "items_in_model": pl.Int64,
     "controls_in_model": pl.Int64,
     "folds": pl.Int64,
     "cv_deals": pl.Int64,
-    "cv_scheme": pl.Utf8,
     "better_than_baseline": pl.Boolean,
     "calibration": pl.Utf8,
     "calibration_intercept": pl.Float64,
     "calibration_slope": pl.Float64,
     "calibration_p_value": pl.Float64,
     "converged": pl.Boolean,
+    "left_out": pl.Utf8,
     "note": pl.Utf8,
 }
 
@@ -141,71 +150,164 @@ def fit_scopes(deals: pl.DataFrame, closed: pl.DataFrame, catalogue: pl.DataFram
 
 
 def effect_table(training: TrainingSet, result: SegmentFit | None, catalogue: pl.DataFrame) -> pl.DataFrame:
-    """One driver_effects row per item of the segment's maps."""
-    counts = training.counts(training.outcome.size)
-    low, high = newcombe_interval(counts.wins_with, counts.deals_with, counts.wins_without, counts.deals_without)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate_with = counts.wins_with / counts.deals_with
-        rate_without = counts.wins_without / counts.deals_without
+    """One driver_effects row per item of the segment's maps, then one per deal-attribute term."""
+    counts = training.counts()
+    statuses, notes = item_statuses(training, result, counts)
     raw = training.items.keys.with_columns(
-        pl.lit(training.segment).alias("segment"),
-        pl.Series("deals_with", counts.deals_with, pl.Int64),
-        pl.Series("deals_without", counts.deals_without, pl.Int64),
-        pl.Series("wins_with", counts.wins_with, pl.Int64),
-        pl.Series("wins_without", counts.wins_without, pl.Int64),
-        pl.Series("win_rate_with", rate_with, nan_to_null=True),
-        pl.Series("win_rate_without", rate_without, nan_to_null=True),
-        pl.Series("lift", rate_with - rate_without, nan_to_null=True),
-        pl.Series("lift_ci_low", low, nan_to_null=True),
-        pl.Series("lift_ci_high", high, nan_to_null=True),
-        pl.Series("status", item_status(training, result, counts)),
+        *_raw_association(counts.deals_with, counts.wins_with, counts.deals_without, counts.wins_without),
+        pl.Series("status", statuses, pl.Utf8),
+        pl.Series("note", notes, pl.Utf8),
     )
-    table = raw.join(_estimates(result), on=["kind", "item_id"], how="left").join(
-        _descriptions(catalogue, training.items.maps), on=["kind", "item_id"], how="left"
-    )
+    described = raw.join(_descriptions(catalogue, training.items.maps), on=["kind", "item_id"], how="left")
+    table = pl.concat([described, attribute_rows(training, result)], how="diagonal_relaxed")
     return (
-        table.with_columns(_estimates_only_when_estimated())
-        .with_columns(pl.col("significant").fill_null(False), note=_note(training, result))
+        table.join(_estimates(result), on=["kind", "item_id"], how="left")
+        .with_columns(pl.lit(training.segment).alias("segment"), *_estimates_only_when_estimated())
+        .with_columns(pl.col("significant").fill_null(False))
         .sort(pl.col("kind").cast(KIND_ORDER), "item_id")
         .select(list(DRIVER_EFFECTS_SCHEMA))
         .cast(DRIVER_EFFECTS_SCHEMA)
     )
 
 
-def item_status(training: TrainingSet, result: SegmentFit | None, counts: ItemCounts) -> list[str]:
-    """Why each item has (or lacks) an adjusted estimate; see docs/drivers.md for the vocabulary."""
-    passes = counts.passes(training.rules)
+def _raw_association(deals_with, wins_with, deals_without, wins_without) -> list[pl.Series]:
+    """Counts, win rates with and without, and the lift with its Newcombe interval."""
+    low, high = newcombe_interval(wins_with, deals_with, wins_without, deals_without)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_with = wins_with / deals_with
+        rate_without = wins_without / deals_without
+    counts = {"deals_with": deals_with, "deals_without": deals_without, "wins_with": wins_with,
+              "wins_without": wins_without}
+    return [
+        *(pl.Series(name, np.asarray(values, dtype=float), nan_to_null=True).cast(pl.Int64)
+          for name, values in counts.items()),
+        pl.Series("win_rate_with", rate_with, pl.Float64, nan_to_null=True),
+        pl.Series("win_rate_without", rate_without, pl.Float64, nan_to_null=True),
+        pl.Series("lift", rate_with - rate_without, pl.Float64, nan_to_null=True),
+        pl.Series("lift_ci_low", low, pl.Float64, nan_to_null=True),
+        pl.Series("lift_ci_high", high, pl.Float64, nan_to_null=True),
+    ]
+
+
+def item_statuses(training: TrainingSet, result: SegmentFit | None, counts: ItemCounts) -> tuple[list, list]:
+    """Each item's status (estimated / reference / not_enough_data / separation / collinear) and note in
+    words; docs/drivers.md explains how to read them."""
+    rules = training.rules
+    passes = counts.passes(rules)
     in_model = result.screening.in_model if result else np.zeros_like(passes)
     dropped = result.fit.dropped if result else {}
-    status = []
-    for j, name in enumerate(training.items.names):
+    names = training.items.names
+    group_of = {j: group for group in training.one_of for j in group.members}
+    wins = int(training.outcome.sum())
+    losses = training.outcome.size - wins
+    statuses, notes = [], []
+    for j, name in enumerate(names):
         reason = dropped.get(name, "")
-        status.append(
-            "never_seen" if counts.deals_with[j] == 0
-            else "segment_not_fitted" if result is None
-            else "not_enough_data" if not passes[j]
-            else "not_in_model" if not in_model[j]
-            else "separation" if reason.startswith("separation")
-            else "collinear" if reason
-            else "estimated"
-        )
-    return status
+        group = group_of.get(j)
+        if counts.deals_with[j] == 0:
+            status, note = NOT_ENOUGH_DATA, "not enough data: no closed deal in this segment has it"
+        elif result is None:
+            status, note = NOT_ENOUGH_DATA, (
+                f"not enough data: the segment has {wins} won and {losses} lost deals "
+                f"({rules.describe_segment_rule()}); raw association only")
+        elif group is not None and group.reference == j:
+            status, note = REFERENCE, (
+                f"reference: every deal has exactly one of {_listed(names, group.members)}; the others' odds "
+                "ratios compare with this one")
+        elif not passes[j]:
+            status, note = NOT_ENOUGH_DATA, (
+                f"not enough data: {counts.deals_with[j]} closed deals with it ({counts.wins_with[j]} won) and "
+                f"{counts.deals_without[j]} without ({counts.wins_without[j]} won); {rules.describe_item_rule()}")
+        elif not in_model[j]:
+            status, note = NOT_ENOUGH_DATA, (
+                f"not enough data for the adjusted model: {min(wins, losses)} deals of the rarer outcome allow "
+                f"{result.screening.budget} item columns at {rules.events_per_column:g} events per column; the "
+                "most balanced items were kept; raw association only")
+        elif reason.startswith("separation"):
+            status, note = SEPARATION, SEPARATION_NOTE
+        elif reason:
+            status, note = COLLINEAR, _collinear_note(reason)
+        else:
+            status = ESTIMATED
+            note = (None if group is None else
+                    f"against {names[group.reference].split(':', 1)[1]}: every deal has exactly one of "
+                    f"{_listed(names, group.members)}")
+        statuses.append(status)
+        notes.append(note)
+    return statuses, notes
+
+
+def attribute_rows(training: TrainingSet, result: SegmentFit | None) -> pl.DataFrame:
+    """One row per deal-attribute term: each level of a categorical attribute against its reference
+    (and the reference itself), each numeric attribute per standard deviation (raw rates are for levels
+    only). Context, not behaviour."""
+    terms = training.controls.terms()
+    dropped = result.fit.dropped if result else {}
+    y = training.outcome
+    counts, statuses, notes = [], [], []
+    for term in terms:
+        level = _level_indicator(training, term)
+        if level is None:
+            counts.append((_present_count(training, term), None, None, None))
+        else:
+            counts.append((int(level.sum()), int(level @ y), int(y.size - level.sum()), int((1 - level) @ y)))
+        reason = dropped.get(term.column or "", "")
+        status = (NOT_ENOUGH_DATA if result is None else REFERENCE if term.column is None
+                  else SEPARATION if reason.startswith("separation") else COLLINEAR if reason else ESTIMATED)
+        extra = {NOT_ENOUGH_DATA: "not enough data: the segment's model was not fitted",
+                 SEPARATION: SEPARATION_NOTE, COLLINEAR: _collinear_note(reason)}.get(status)
+        notes.append(f"deal context, not behaviour: {term.note}" + (f"; {extra}" if extra else ""))
+        statuses.append(status)
+    columns = ("deals_with", "wins_with", "deals_without", "wins_without")
+    raw = {name: np.array([np.nan if c[i] is None else c[i] for c in counts], dtype=float)
+           for i, name in enumerate(columns)} if terms else {name: np.zeros(0) for name in columns}
+    frame = pl.DataFrame({"kind": [ATTRIBUTE] * len(terms), "item_id": [t.item_id for t in terms]},
+                         schema={"kind": pl.Utf8, "item_id": pl.Utf8})
+    return frame.with_columns(
+        *_raw_association(raw["deals_with"], raw["wins_with"], raw["deals_without"], raw["wins_without"]),
+        pl.Series("status", statuses, pl.Utf8),
+        pl.Series("note", notes, pl.Utf8),
+    )
+
+
+def _level_indicator(training: TrainingSet, term: AttributeTerm) -> np.ndarray | None:
+    """Per deal, 1.0 when it has the categorical level (the reference level: none of the others); None
+    for a numeric attribute."""
+    names, design = training.controls.names, training.design
+    if term.column is not None and "=" not in term.column:
+        return None
+    if term.column is not None:
+        return design[:, 1 + names.index(term.column)]
+    prefix = term.item_id.split("=", 1)[0] + "="
+    return 1.0 - design[:, [1 + i for i, name in enumerate(names) if name.startswith(prefix)]].sum(axis=1)
+
+
+def _present_count(training: TrainingSet, term: AttributeTerm) -> int:
+    """Deals with a value of a numeric attribute."""
+    missing = f"{term.column}_missing"
+    names = training.controls.names
+    return int(training.outcome.size - (training.design[:, 1 + names.index(missing)].sum() if missing in names else 0))
+
+
+def _listed(names: list[str], members: tuple[int, ...]) -> str:
+    return ", ".join(names[j].split(":", 1)[1] for j in members)
+
+
+def _collinear_note(reason: str) -> str:
+    return (f"collinear: {reason.replace('constant', 'constant across the segment deals')}; "
+            "no separate effect can be estimated")
 
 
 def _estimates(result: SegmentFit | None) -> pl.DataFrame:
-    """Adjusted estimates and drop reasons per (kind, item_id)."""
+    """Adjusted estimates per (kind, item_id) of items and attributes."""
     if result is None:
-        columns = ["kind", "item_id", *ESTIMATE_COLUMNS]
-        return pl.DataFrame(schema={c: DRIVER_EFFECTS_SCHEMA[c] for c in columns} | {"reason": pl.Utf8})
-    reasons = pl.DataFrame(
-        {"feature": list(result.fit.dropped), "reason": list(result.fit.dropped.values())},
-        schema={"feature": pl.Utf8, "reason": pl.Utf8},
-    )
-    return result.evidence.join(reasons, on="feature", how="left").drop("feature")
+        return pl.DataFrame(schema={"kind": pl.Utf8, "item_id": pl.Utf8} |
+                            {c: DRIVER_EFFECTS_SCHEMA[c] for c in ESTIMATE_COLUMNS})
+    return result.evidence.select("kind", "item_id", *ESTIMATE_COLUMNS)
 
 
 def _estimates_only_when_estimated() -> list[pl.Expr]:
-    estimated = pl.col("status") == "estimated"
+    estimated = pl.col("status") == ESTIMATED
     return [pl.when(estimated).then(pl.col(c)).otherwise(None).alias(c) for c in ESTIMATE_COLUMNS]
 
 
@@ -221,79 +323,51 @@ def _descriptions(catalogue: pl.DataFrame, maps: list[str]) -> pl.DataFrame:
     )
 
 
-def _note(training: TrainingSet, result: SegmentFit | None) -> pl.Expr:
-    """The `note` column: why a row has no adjusted estimate, in words."""
-    rules = training.rules
-    wins = int(training.outcome.sum())
-    losses = training.outcome.size - wins
-    reason = pl.col("reason") if result is not None else pl.lit("")
-    budget = result.screening.budget if result else 0
-    counts = pl.format(
-        "{} closed deals with it ({} won) and {} without ({} won)",
-        "deals_with", "wins_with", "deals_without", "wins_without",
-    )
-    status = pl.col("status")
-    return (
-        pl.when(status == "never_seen").then(pl.lit("not enough data: no closed deal in this segment has it"))
-        .when(status == "segment_not_fitted").then(pl.lit(
-            f"not enough data: the segment has {wins} won and {losses} lost deals "
-            f"({rules.describe_segment_rule()}); raw association only"
-        ))
-        .when(status == "not_enough_data")
-        .then(pl.format("not enough data: {}; {}", counts, pl.lit(rules.describe_item_rule())))
-        .when(status == "not_in_model").then(pl.lit(
-            f"not in the adjusted model: {min(wins, losses)} deals of the rarer outcome allow {budget} item "
-            f"columns at {rules.events_per_column:g} events per column; the most balanced items were kept; "
-            "raw association only"
-        ))
-        .when(status == "collinear").then(pl.format(
-            "collinear: {}; no separate effect can be estimated",
-            reason.str.replace("constant", "constant across the segment's deals"),
-        ))
-        .when(status == "separation").then(pl.lit(
-            "separation: given the other items the outcome is (almost) perfectly predicted, so no finite "
-            "odds ratio exists (standard error exploded); see the raw win rates"
-        ))
-        .otherwise(None)
-    )
-
-
 def quality_row(result: SegmentFit, fitted_at: datetime) -> dict:
-    """One analytics.model_quality row."""
-    cv, calibration, fit = result.cv, result.calibration, result.fit
+    """One analytics.model_quality row: the scoring model's out-of-fold quality, the explanatory
+    (logistic) model's, the folds used and the calibration."""
+    cv, calibration, fit, model = result.cv, result.calibration, result.fit, result.model
     wins, losses = result.screening.wins, result.screening.losses
     item_names = set(result.training.items.names)
     kept = [name for name, keep in zip(fit.names, fit.kept) if keep]
+    scoring = calibration.apply(special.expit(cv.scoring_logit))
     return {
         "segment": result.training.segment,
         "closed_deals": wins + losses,
-        "auc_cv": _finite(cv.auc),
-        "brier_cv": _finite(cv.brier),
+        "auc_cv": _finite(cv.auc(scoring)),
+        "brier_cv": _finite(cv.brier(scoring)),
         "baseline_brier": _finite(cv.baseline_brier),
         "fitted_at": fitted_at,
+        "auc_cv_explanatory": _finite(cv.logistic_auc),
+        "brier_cv_explanatory": _finite(cv.brier(special.expit(cv.logistic))),
+        "auc_cv_boosting": _finite(cv.boosting_auc),
+        "scoring_model": model.scoring_model,
+        "cv_scheme": cv.scheme,
         "wins": wins,
         "losses": losses,
         "items_in_model": sum(name in item_names for name in kept),
         "controls_in_model": sum(name not in item_names for name in kept) - 1,
         "folds": cv.folds,
         "cv_deals": cv.deals,
-        "cv_scheme": CV_SCHEME,
-        "better_than_baseline": cv.brier < cv.baseline_brier if cv.deals else None,
-        "calibration": "platt" if calibration.applied else "none",
+        "better_than_baseline": model.beats_base_rate if cv.deals else None,
+        "calibration": calibration.describe(),
         "calibration_intercept": _finite(calibration.intercept),
         "calibration_slope": _finite(calibration.slope),
         "calibration_p_value": _finite(calibration.p_value),
         "converged": fit.converged,
+        "left_out": ", ".join(leak.column for leak in result.training.leaks) or None,
         "note": _quality_note(result, item_names),
     }
 
 
 def _quality_note(result: SegmentFit, item_names: set[str]) -> str | None:
-    """Dropped controls and cross-validation gaps, in words."""
+    """Outcome leaks left out, dropped controls and cross-validation gaps, in words."""
+    parts = [leak.describe() for leak in result.training.leaks]
     dropped = result.fit.dropped.items()
-    parts = [f"control {name} dropped ({reason})" for name, reason in dropped if name not in item_names]
-    if result.cv.folds < CV_TEST_BLOCKS:
-        parts.append(f"cross-validation: {result.cv.folds} of {CV_TEST_BLOCKS} training windows met the segment rule")
+    parts += [f"control {name} dropped ({reason})" for name, reason in dropped if name not in item_names]
+    planned = len(result.training.folds.splits)
+    if result.cv.folds < planned:
+        parts.append(f"cross-validation: {result.cv.folds} of {planned} training folds met the segment rule")
     return "; ".join(parts) or None
 
 

@@ -19,10 +19,13 @@ ITEM_LISTS = {
     "question": "questions_asked",
 }
 ITEM_KINDS = tuple(ITEM_LISTS)
-KIND_ORDER = pl.Enum(list(ITEM_KINDS))
+ATTRIBUTE = "attribute"  # a deal attribute's effect in analytics.driver_effects: context, not behaviour
+KIND_ORDER = pl.Enum([*ITEM_KINDS, ATTRIBUTE])
 OTHER_LEVEL = "(other)"
 MISSING_LEVEL = "(missing)"
 DAYS_PER_YEAR = 365.25
+TIME_TREND = "created_years"
+AMOUNT = "amount_log1p"
 
 CATALOGUE_SCHEMA = {
     "map_id": pl.Utf8,
@@ -151,8 +154,8 @@ class ItemSpace:
 def _source(name: str) -> pl.Expr:
     """The raw value behind a control: derived ones for amount and creation date, else the column."""
     derived = {
-        "amount_log1p": pl.col("amount").cast(pl.Float64).clip(lower_bound=0).log1p(),
-        "created_years": pl.col("created_at").cast(pl.Date).cast(pl.Int64) / DAYS_PER_YEAR,
+        AMOUNT: pl.col("amount").cast(pl.Float64).clip(lower_bound=0).log1p(),
+        TIME_TREND: pl.col("created_at").cast(pl.Date).cast(pl.Int64) / DAYS_PER_YEAR,
     }
     return derived.get(name, pl.col(name))
 
@@ -180,6 +183,14 @@ class NumericControl:
         missing = value.is_null().cast(pl.Float64)
         return [standard] + ([missing] if self.with_missing else [])
 
+    def terms(self) -> list[AttributeTerm]:
+        """The reported effect: per standard deviation (the time trend is a control, not reported)."""
+        if self.name == TIME_TREND:
+            return []
+        if self.name == AMOUNT:
+            return [AttributeTerm(self.name, "amount", f"per standard deviation of log(1 + amount) ({self.scale:.3g})")]
+        return [AttributeTerm(self.name, self.name, f"per standard deviation of {self.name} ({self.scale:.3g})")]
+
 
 @dataclass(frozen=True)
 class CategoricalControl:
@@ -188,10 +199,18 @@ class CategoricalControl:
     name: str
     kept: tuple[str, ...]
     levels: tuple[str, ...]
+    reference: str = ""
 
     @property
     def columns(self) -> list[str]:
         return [f"{self.name}={level}" for level in self.levels]
+
+    def terms(self) -> list[AttributeTerm]:
+        """One estimated term per level against the reference level, and the reference itself."""
+        against = f"against {self.name} = {self.reference}"
+        reference = AttributeTerm(None, f"{self.name}={self.reference}",
+                                  f"reference level of {self.name}: the other levels are compared with it")
+        return [AttributeTerm(c, c, against) for c in self.columns] + [reference]
 
     def pooled(self) -> pl.Expr:
         value = _source(self.name).cast(pl.Utf8).fill_null(MISSING_LEVEL)
@@ -203,6 +222,16 @@ class CategoricalControl:
 
 
 Control = NumericControl | CategoricalControl
+
+
+@dataclass(frozen=True)
+class AttributeTerm:
+    """A deal attribute's reported effect: its design column (None for a reference level), its item_id
+    in analytics.driver_effects and what the odds ratio compares."""
+
+    column: str | None
+    item_id: str
+    note: str
 
 
 def _fit_numeric(deals: pl.DataFrame, name: str) -> NumericControl | None:
@@ -221,11 +250,13 @@ def _fit_categorical(deals: pl.DataFrame, name: str, min_deals: int) -> Categori
     pooled = CategoricalControl(name, kept, ())
     sizes = deals.select(pooled.pooled().alias("level")).get_column("level").value_counts()
     sizes = sizes.filter(pl.col("count") >= min_deals).sort(["count", "level"], descending=[True, False])
-    levels = tuple(sorted(sizes.get_column("level").to_list()[1:]))
-    return CategoricalControl(name, kept, levels) if levels else None
+    ordered = sizes.get_column("level").to_list()
+    levels = tuple(sorted(ordered[1:]))
+    return CategoricalControl(name, kept, levels, ordered[0]) if levels else None
 
 
-def _is_numeric(dtype: pl.DataType) -> bool:
+def is_numeric(dtype: pl.DataType) -> bool:
+    """Numbers (not booleans): standardised controls; everything else is categorical."""
     return dtype.is_numeric() and dtype != pl.Boolean
 
 
@@ -243,13 +274,17 @@ class ControlEncoder:
         *,
         categorical: tuple[str, ...] = (),
         min_level_deals: int = 20,
+        leave_out: tuple[str, ...] = (),
     ) -> ControlEncoder:
-        """Amount (log1p, missing indicator), a linear creation-date trend, then the given attributes."""
+        """Amount (log1p, missing indicator), a linear creation-date trend, then the given attributes;
+        `leave_out` names columns ('amount' or attributes) that must not enter (outcome leaks)."""
         missing = [c for c in attribute_columns if c not in deals.columns]
         if missing:
             raise ValueError(f"attribute columns not in deals: {', '.join(missing)}")
-        numeric = ["amount_log1p", "created_years"] + [c for c in attribute_columns if _is_numeric(deals.schema[c])]
-        levels = [*categorical] + [c for c in attribute_columns if not _is_numeric(deals.schema[c])]
+        used = [c for c in attribute_columns if c not in leave_out]
+        numeric = ([] if "amount" in leave_out else [AMOUNT]) + [TIME_TREND]
+        numeric += [c for c in used if is_numeric(deals.schema[c])]
+        levels = [*categorical] + [c for c in used if not is_numeric(deals.schema[c])]
         fitted = [_fit_numeric(deals, c) for c in numeric]
         fitted += [_fit_categorical(deals, c, min_level_deals) for c in levels]
         return cls(tuple(c for c in fitted if c is not None))
@@ -257,6 +292,10 @@ class ControlEncoder:
     @property
     def names(self) -> list[str]:
         return [column for control in self.controls for column in control.columns]
+
+    def terms(self) -> list[AttributeTerm]:
+        """The attribute effects reported in analytics.driver_effects, in control order."""
+        return [term for control in self.controls for term in control.terms()]
 
     @property
     def clamped(self) -> list[int]:

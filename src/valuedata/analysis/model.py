@@ -1,30 +1,37 @@
-"""The adjusted win model of one segment: data rules, fitting, time-ordered cross-validation, calibration.
+"""The adjusted win model of one segment: data rules, one-of groups, fitting, cross-validation.
 
-`fit_segment` takes a segment's closed deals (sorted by close date), screens items by the minimum-data
-rules, fits one logistic model over every remaining item plus controls, cross-validates the whole
-procedure on rolling time origins and, if the out-of-fold predictions show miscalibration,
-recalibrates (Platt). The result is a `SegmentModel` for scoring and counterfactuals.
+`fit_segment` takes a segment's closed deals (sorted by close date), leaves out columns that leak the
+outcome, screens items by the minimum-data rules, gives each one-of group (every deal has exactly one
+of its items) a reference item, fits one logistic model over every remaining item plus controls, and
+cross-validates the whole procedure (see `valuedata.analysis.crossval`) next to a gradient-boosting
+model on the same features. The result is a `SegmentModel`: the logistic model explains
+(driver_effects, reps), the better of the two scores open deals.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import special, stats
+from scipy import special
+from sklearn.ensemble import HistGradientBoostingClassifier
 
-from valuedata.analysis.features import ControlEncoder, ItemSpace
-from valuedata.analysis.stats import LogitFit, auc_score, bh_qvalues, fit_logit
+from valuedata.analysis.crossval import (
+    BOOSTING, LOGISTIC, Calibration, CrossValidation, Folds, Rows, boosted_probability, calibrate, fit_booster,
+    make_folds,
+)
+from valuedata.analysis.features import ATTRIBUTE, ControlEncoder, ItemSpace
+from valuedata.analysis.leaks import Leak, outcome_leaks
+from valuedata.analysis.stats import LogitFit, aliased_columns, bh_qvalues, fit_logit
 
 INTERCEPT = "intercept"
-CV_TEST_BLOCKS = 5
-CV_INITIAL_SHARE = 0.5
-CV_SCHEME = "rolling origin by close date: train on the earliest 50%, test the next 10%; 5 folds"
 SIGNIFICANCE = 0.05
 # The smallest adjusted odds ratio (or its inverse) called significant: on very many deals a tiny effect,
 # e.g. residual confounding of 1.03, clears q < 0.05 but is not worth a sales plan.
 MIN_ODDS_RATIO = 1.2
+ONE_OF_SAMPLE_ROWS = 50_000  # rows the one-of search looks at; every group found is verified on all rows
+ONE_OF_TOLERANCE = 1e-6
 
 
 @dataclass(frozen=True)
@@ -89,12 +96,21 @@ def count_items(presence: np.ndarray, won: np.ndarray, map_codes: np.ndarray, ma
     return ItemCounts(deals_with, wins_with, applicable - deals_with, wins_applicable - wins_with)
 
 
+@dataclass(frozen=True)
+class OneOfGroup:
+    """Items of which every deal has exactly one (e.g. the product line): the most frequent is the
+    reference, left out of the design, and the others are estimated against it. Positions in the ItemSpace."""
+
+    members: tuple[int, ...]
+    reference: int
+
+
 @dataclass
 class TrainingSet:
     """Closed deals of one fit in close-date order, with the design over every candidate item.
 
-    Design columns: intercept, controls, then the items passing the minimum-data rule on all rows.
-    Cross-validation folds are row prefixes, so every fold re-applies the rules to its own rows.
+    Design columns: intercept, controls, then the items passing the minimum-data rule on all rows
+    (less each one-of group's reference). Every fold re-applies the rules to its own training rows.
     """
 
     segment: str
@@ -106,6 +122,9 @@ class TrainingSet:
     candidates: np.ndarray
     design: np.ndarray
     rules: MinimumData
+    folds: Folds
+    leaks: list[Leak]
+    one_of: list[OneOfGroup]
 
     @property
     def names(self) -> list[str]:
@@ -116,25 +135,65 @@ class TrainingSet:
     def n_controls(self) -> int:
         return len(self.controls.names)
 
-    def counts(self, n_rows: int) -> ItemCounts:
-        """ItemCounts over the first n_rows deals."""
-        won = self.outcome[:n_rows].astype(bool)
-        return count_items(self.presence[:n_rows], won, self.map_codes[:n_rows], self.items.map_matrix())
+    def counts(self, rows: Rows = slice(None)) -> ItemCounts:
+        """ItemCounts over the given rows (all by default)."""
+        won = self.outcome[rows].astype(bool)
+        return count_items(self.presence[rows], won, self.map_codes[rows], self.items.map_matrix())
 
 
 def build_training_set(
     segment: str, closed: pl.DataFrame, items: ItemSpace, attribute_columns: list[str], rules: MinimumData
 ) -> TrainingSet:
-    """Encode controls, item presence and candidate items for closed deals sorted by close date."""
+    """Encode controls (without leaking columns), item presence, one-of groups and candidate items for
+    closed deals sorted by close date."""
     categorical = ("segment",) if segment == "*" else ()
-    controls = ControlEncoder.fit(closed, attribute_columns, categorical=categorical, min_level_deals=rules.level_deals)
+    leaks = outcome_leaks(closed, ["amount", *attribute_columns], rules.level_deals)
+    controls = ControlEncoder.fit(closed, attribute_columns, categorical=categorical,
+                                  min_level_deals=rules.level_deals, leave_out=tuple(leak.column for leak in leaks))
     outcome = (closed.get_column("outcome") == "won").to_numpy().astype(np.float64)
     presence = items.presence(closed)
     map_codes = items.map_codes(closed.get_column("map_id"))
     counts = count_items(presence, outcome.astype(bool), map_codes, items.map_matrix())
-    candidates = np.flatnonzero(counts.passes(rules))
-    design = _stack(np.ones(closed.height), controls.transform(closed), presence[:, candidates])
-    return TrainingSet(segment, outcome, presence, map_codes, items, controls, candidates, design, rules)
+    passing = np.flatnonzero(counts.passes(rules))
+    control_matrix = controls.transform(closed)
+    one_of = one_of_groups(control_matrix, presence, passing, counts.deals_with)
+    candidates = np.setdiff1d(passing, [group.reference for group in one_of])
+    design = _stack(np.ones(closed.height), control_matrix, presence[:, candidates])
+    close_dates = closed.select(pl.coalesce("closed_at", "created_at")).to_series()
+    return TrainingSet(segment, outcome, presence, map_codes, items, controls, candidates, design, rules,
+                       make_folds(close_dates, outcome), leaks, one_of)
+
+
+def one_of_groups(
+    controls: np.ndarray, presence: np.ndarray, candidates: np.ndarray, deals_with: np.ndarray
+) -> list[OneOfGroup]:
+    """Sets of candidate items that sum to a combination of the intercept and controls on every deal,
+    each item with weight one (one item per deal, e.g. per map or segment).
+
+    Found by a rank check on a row sample with items in ascending frequency, so the item found aliased
+    is the group's most frequent (its reference); every group is then verified on all rows.
+    """
+    order = candidates[np.argsort(deals_with[candidates], kind="stable")]
+    offset = 1 + controls.shape[1]
+    rows = np.unique(np.linspace(0, presence.shape[0] - 1, min(presence.shape[0], ONE_OF_SAMPLE_ROWS)).astype(int))
+
+    def columns(positions: list[int], at: Rows) -> np.ndarray:
+        full = _stack(np.ones(presence[at].shape[0]), controls[at], presence[at][:, order])
+        return full[:, positions]
+
+    if order.size == 0 or rows.size == 0:
+        return []
+    sample = columns(list(range(offset + order.size)), rows)
+    groups = []
+    for j, (kept, weights) in aliased_columns(sample.T @ sample).items():
+        partners = [(k, w) for k, w in zip(kept, weights) if k >= offset and abs(w) > ONE_OF_TOLERANCE]
+        if j < offset or not partners or any(abs(w + 1) > ONE_OF_TOLERANCE for _, w in partners):
+            continue
+        residual = columns([j], slice(None))[:, 0] - columns(kept, slice(None)) @ weights
+        if np.max(np.abs(residual)) < ONE_OF_TOLERANCE:
+            members = tuple(sorted(int(order[k - offset]) for k, _ in partners)) + (int(order[j - offset]),)
+            groups.append(OneOfGroup(tuple(sorted(members)), int(order[j - offset])))
+    return groups
 
 
 def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray) -> np.ndarray:
@@ -149,9 +208,9 @@ def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray) ->
 
 @dataclass(frozen=True)
 class Screening:
-    """Which candidate items enter a fit on the first n_rows deals, and why others do not."""
+    """Which candidate items enter a fit on the given rows, and why others do not."""
 
-    n_rows: int
+    rows: Rows
     wins: int
     losses: int
     passes: np.ndarray
@@ -163,24 +222,25 @@ class Screening:
         return self.budget >= 0
 
 
-def screen(training: TrainingSet, n_rows: int) -> Screening:
-    """Apply the item rule and the events-per-column budget to the first n_rows deals.
+def screen(training: TrainingSet, rows: Rows = slice(None)) -> Screening:
+    """Apply the item rule and the events-per-column budget to the given rows.
 
-    The budget keeps the most balanced items (largest min(with, without)), which is outcome-blind.
+    The budget keeps the most balanced candidate items (largest min(with, without)), which is outcome-blind.
     """
     rules = training.rules
-    counts = training.counts(n_rows)
-    wins = int(training.outcome[:n_rows].sum())
-    losses = n_rows - wins
+    counts = training.counts(rows)
+    wins = int(training.outcome[rows].sum())
+    losses = int(training.outcome[rows].size) - wins
     passes = counts.passes(rules)
     if not rules.segment_ok(wins, losses):
-        return Screening(n_rows, wins, losses, passes, np.zeros_like(passes), -1)
+        return Screening(rows, wins, losses, passes, np.zeros_like(passes), -1)
+    eligible = passes & np.isin(np.arange(passes.size), training.candidates)
     budget = int(min(wins, losses) // rules.events_per_column) - 1 - training.n_controls
-    balance = np.where(passes, np.minimum(counts.deals_with, counts.deals_without), -1)
+    balance = np.where(eligible, np.minimum(counts.deals_with, counts.deals_without), -1)
     ranked = np.argsort(-balance, kind="stable")[: max(budget, 0)]
     in_model = np.zeros_like(passes)
-    in_model[ranked[passes[ranked]]] = True
-    return Screening(n_rows, wins, losses, passes, in_model, max(budget, 0))
+    in_model[ranked[eligible[ranked]]] = True
+    return Screening(rows, wins, losses, passes, in_model, max(budget, 0))
 
 
 def design_columns(training: TrainingSet, screening: Screening) -> np.ndarray:
@@ -190,118 +250,53 @@ def design_columns(training: TrainingSet, screening: Screening) -> np.ndarray:
 
 
 def fit_rows(training: TrainingSet, screening: Screening, warm_start: LogitFit | None = None) -> LogitFit:
-    """Fit the logistic model on the first screening.n_rows deals.
+    """Fit the logistic model on the screening's rows.
 
     With `warm_start` (the all-rows fit), Newton starts from its coefficients and skips the final
     covariance pass: a purely numerical shortcut for cross-validation folds, whose predictions
     depend only on the fold's own maximum-likelihood estimate.
     """
-    n = screening.n_rows
     columns = design_columns(training, screening)
+    design, outcome = training.design[screening.rows], training.outcome[screening.rows]
     if warm_start is None:
-        return fit_logit(training.design[:n], training.outcome[:n], training.names, columns=columns)
+        return fit_logit(design, outcome, training.names, columns=columns)
     start = np.zeros(training.design.shape[1])
     start[warm_start.columns] = np.nan_to_num(warm_start.coef)
-    design, outcome = training.design[:n], training.outcome[:n]
     return fit_logit(design, outcome, training.names, columns=columns, start=start[columns], exact_covariance=False)
 
 
-@dataclass(frozen=True)
-class CrossValidation:
-    """Out-of-fold results of the rolling-origin scheme."""
-
-    folds: int
-    linear_predictor: np.ndarray
-    outcome: np.ndarray
-    fold_auc: np.ndarray
-    baseline: np.ndarray
-
-    @property
-    def deals(self) -> int:
-        return int(self.outcome.size)
-
-    @property
-    def auc(self) -> float:
-        finite = self.fold_auc[~np.isnan(self.fold_auc)]
-        return float(finite.mean()) if finite.size else float("nan")
-
-    @property
-    def brier(self) -> float:
-        probability = special.expit(self.linear_predictor)
-        return float(np.mean((probability - self.outcome) ** 2)) if self.deals else float("nan")
-
-    @property
-    def baseline_brier(self) -> float:
-        return float(np.mean((self.baseline - self.outcome) ** 2)) if self.deals else float("nan")
-
-
-def fold_edges(n_rows: int) -> np.ndarray:
-    """Row boundaries: the initial training window, then CV_TEST_BLOCKS contiguous test blocks."""
-    start = int(np.ceil(n_rows * CV_INITIAL_SHARE))
-    return np.unique(np.linspace(start, n_rows, CV_TEST_BLOCKS + 1).round().astype(int))
-
-
-def clamp_to_training(training: TrainingSet, train_end: int, test_end: int) -> np.ndarray:
-    """Test rows of the design with numeric controls clamped to the training window's range,
+def clamp_to_training(training: TrainingSet, train: Rows, test: Rows) -> np.ndarray:
+    """Test rows of the design with numeric controls clamped to the training rows' range,
     as the deployed model clamps to its own training range (no extrapolation of the time trend)."""
-    test = training.design[train_end:test_end].copy()
+    test_design = training.design[test].copy()
     columns = 1 + np.array(training.controls.clamped, dtype=int)
     if columns.size:
-        seen = training.design[:train_end, columns]
-        test[:, columns] = np.clip(test[:, columns], seen.min(axis=0), seen.max(axis=0))
-    return test
+        seen = training.design[train][:, columns]
+        test_design[:, columns] = np.clip(test_design[:, columns], seen.min(axis=0), seen.max(axis=0))
+    return test_design
 
 
 def cross_validate(training: TrainingSet, full_fit: LogitFit) -> CrossValidation:
-    """Refit the whole procedure (rules, budget, fit) on each time prefix; predict the next block."""
-    edges = fold_edges(training.outcome.size)
-    etas, outcomes, aucs, baselines = [], [], [], []
-    for train_end, test_end in zip(edges[:-1], edges[1:]):
-        screening = screen(training, int(train_end))
+    """Refit the whole procedure (rules, budget, fit) on each fold's training rows and predict its test
+    rows, with the logistic model and with gradient boosting on the same columns."""
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("fold", "outcome", "baseline", "logistic", "boosting")}
+    folds = 0
+    for train, test in training.folds.splits:
+        screening = screen(training, train)
         if not screening.fittable:
             continue
         fit = fit_rows(training, screening, warm_start=full_fit)
-        eta = fit.linear_predictor(clamp_to_training(training, train_end, test_end))
-        y = training.outcome[train_end:test_end]
-        etas.append(eta)
-        outcomes.append(y)
-        aucs.append(auc_score(y, eta))
-        baselines.append(np.full(y.size, training.outcome[:train_end].mean()))
-    return CrossValidation(len(aucs), _concat(etas), _concat(outcomes), np.array(aucs), _concat(baselines))
-
-
-def _concat(parts: list[np.ndarray]) -> np.ndarray:
-    return np.concatenate(parts) if parts else np.zeros(0)
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Logistic recalibration p = expit(intercept + slope * eta), estimated on out-of-fold predictions.
-
-    `applied` is True when the Wald test of (intercept, slope) = (0, 1) rejects at 5%.
-    """
-
-    intercept: float = float("nan")
-    slope: float = float("nan")
-    p_value: float = float("nan")
-    applied: bool = False
-
-    def apply(self, eta: np.ndarray) -> np.ndarray:
-        return self.intercept + self.slope * eta if self.applied else eta
-
-
-def calibrate(cv: CrossValidation) -> Calibration:
-    """Cox recalibration fit on the out-of-fold linear predictor; applied only if miscalibrated."""
-    y = cv.outcome
-    if cv.deals < 2 or y.min() == y.max():
-        return Calibration()
-    fit = fit_logit(np.column_stack([np.ones(cv.deals), cv.linear_predictor]), y, ["a", "b"])
-    if not fit.kept.all():
-        return Calibration()
-    distance = fit.coef - np.array([0.0, 1.0])
-    wald = float(distance @ np.linalg.solve(fit.cov, distance))
-    p_value = float(stats.chi2.sf(wald, df=2))
-    return Calibration(float(fit.coef[0]), float(fit.coef[1]), p_value, p_value < SIGNIFICANCE)
+        features = design_columns(training, screening)[1:]
+        booster = fit_booster(training.design[train][:, features], training.outcome[train])
+        y = training.outcome[test]
+        parts["fold"].append(np.full(y.size, folds))
+        parts["outcome"].append(y)
+        parts["baseline"].append(np.full(y.size, training.outcome[train].mean()))
+        parts["logistic"].append(fit.linear_predictor(clamp_to_training(training, train, test)))
+        parts["boosting"].append(boosted_probability(booster, training.design[test][:, features]))
+        folds += 1
+    joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+    return CrossValidation(training.folds.scheme, folds, **joined)
 
 
 @dataclass(frozen=True)
@@ -311,11 +306,12 @@ class SegmentModel:
     Design columns (`feature_names`): 'intercept', the control columns, then one 0/1 column per item
     ('role:cfo', 'value_proposition:vp_yield', ...). `design(deals)` builds that matrix for any
     deals frame with the deal_coverage columns; `predict_design` turns a (possibly edited) design into
-    win probabilities, so counterfactuals are column edits: `counterfactual` switches one item on/off
-    on the deals whose map holds it. For an Oaxaca-Blinder style comparison, replace item columns
-    with another group's mean behaviour and compare `predict_design` averages. `evidence` has one row
-    per item column (kind, item_id, log_odds, std_error, odds_ratio with CI, p_value, q_value (BH
-    within the segment), significant).
+    the logistic model's win probabilities (maximum likelihood: over its training deals they add up to
+    the wins), so counterfactuals are column edits. `score_design` gives the scoring model's
+    probability (logistic or gradient boosting, recalibrated out of fold) for open deals. `evidence`
+    has one row per item column (kind, item_id, log_odds, std_error, odds_ratio with CI, p_value,
+    q_value (BH within the segment), significant). `maps` are the value maps of its training deals;
+    `one_of_features` the items of one-of groups (a deal's product line, say: not an action to add).
     """
 
     segment: str
@@ -327,7 +323,15 @@ class SegmentModel:
     items: ItemSpace
     feature_means: np.ndarray
     evidence: pl.DataFrame
-    calibration: Calibration = field(default_factory=Calibration)
+    calibration: Calibration
+    booster: HistGradientBoostingClassifier | None
+    beats_base_rate: bool
+    maps: list[str]
+    one_of_features: frozenset[str]
+
+    @property
+    def scoring_model(self) -> str:
+        return BOOSTING if self.booster is not None else LOGISTIC
 
     @property
     def item_offset(self) -> int:
@@ -344,25 +348,30 @@ class SegmentModel:
         controls = self.controls.transform(deals)[:, self.control_columns]
         return _stack(np.ones(deals.height), controls, self.items.presence(deals))
 
-    def linear_predictor(self, design: np.ndarray, calibrated: bool = True) -> np.ndarray:
-        eta = design @ self.coef
-        return self.calibration.apply(eta) if calibrated else eta
+    def linear_predictor(self, design: np.ndarray) -> np.ndarray:
+        return design @ self.coef
 
-    def predict_design(self, design: np.ndarray, calibrated: bool = True) -> np.ndarray:
-        """Win probability for each row of a design matrix."""
-        return special.expit(self.linear_predictor(design, calibrated))
+    def predict_design(self, design: np.ndarray) -> np.ndarray:
+        """The logistic model's win probability for each row of a design matrix."""
+        return special.expit(self.linear_predictor(design))
 
-    def predict_proba(self, deals: pl.DataFrame, calibrated: bool = True) -> np.ndarray:
-        """Win probability of each deal as it stands."""
-        return self.predict_design(self.design(deals), calibrated)
+    def predict_proba(self, deals: pl.DataFrame) -> np.ndarray:
+        """The logistic model's win probability of each deal as it stands."""
+        return self.predict_design(self.design(deals))
 
-    def counterfactual(self, deals: pl.DataFrame, feature: str, present: bool, calibrated: bool = True) -> np.ndarray:
-        """Win probability with one item switched on or off on the deals whose map holds it."""
+    def score_design(self, design: np.ndarray) -> np.ndarray:
+        """The scoring model's win probability for each row of a design matrix."""
+        if self.booster is None:
+            return self.calibration.apply(self.predict_design(design))
+        return self.calibration.apply(boosted_probability(self.booster, design[:, 1:]))
+
+    def counterfactual(self, deals: pl.DataFrame, feature: str, present: bool) -> np.ndarray:
+        """The logistic model's win probability with one item switched on or off on the deals whose map holds it."""
         design = self.design(deals)
         column = self.item_columns[feature]
         holds = self.items.applicable(deals.get_column("map_id"))[:, column - self.item_offset]
         design[holds, column] = float(present)
-        return self.predict_design(design, calibrated)
+        return self.predict_design(design)
 
     def contributions(self, design: np.ndarray) -> np.ndarray:
         """Per-item log-odds contribution relative to the average training deal (deals x items)."""
@@ -383,29 +392,31 @@ class SegmentFit:
 
     @property
     def evidence(self) -> pl.DataFrame:
-        """Item estimates of the full fit, including items dropped from it (null estimates)."""
-        return item_evidence(self.fit, self.training.items.names)
+        """Estimates of the full fit's items and attributes, including those dropped from it (null estimates)."""
+        return term_evidence(self.fit, self.training)
 
 
 def fit_segment(training: TrainingSet) -> SegmentFit | None:
-    """Screen, fit on all rows, cross-validate and calibrate; None if the segment rule fails."""
-    n_rows = training.outcome.size
-    screening = screen(training, n_rows)
+    """Screen, fit on all rows, cross-validate, choose the scoring model and calibrate it; None if the
+    segment rule fails."""
+    screening = screen(training)
     if not screening.fittable:
         return None
     fit = fit_rows(training, screening)
     cv = cross_validate(training, fit)
     calibration = calibrate(cv)
-    return SegmentFit(training, screening, fit, cv, calibration, _segment_model(training, fit, calibration))
+    return SegmentFit(training, screening, fit, cv, calibration, _segment_model(training, fit, cv, calibration))
 
 
-def _segment_model(training: TrainingSet, fit: LogitFit, calibration: Calibration) -> SegmentModel:
+def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, calibration: Calibration) -> SegmentModel:
     kept = fit.kept
     columns = fit.columns[kept]
     n_controls = training.n_controls
     control_columns = columns[(columns >= 1) & (columns <= n_controls)] - 1
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
     means = training.design.mean(axis=0)[columns]
+    booster = fit_booster(training.design[:, columns[1:]], training.outcome) if cv.scoring_model == BOOSTING else None
+    scoring_brier = cv.brier(calibration.apply(special.expit(cv.scoring_logit)))
     return SegmentModel(
         segment=training.segment,
         feature_names=[fit.names[j] for j in np.flatnonzero(kept)],
@@ -415,20 +426,30 @@ def _segment_model(training: TrainingSet, fit: LogitFit, calibration: Calibratio
         control_columns=control_columns,
         items=training.items.subset(item_positions),
         feature_means=means,
-        evidence=item_evidence(fit, training.items.names).filter(pl.col("log_odds").is_not_null()),
+        evidence=term_evidence(fit, training).filter(
+            pl.col("log_odds").is_not_null() & (pl.col("kind") != ATTRIBUTE)).drop("column"),
         calibration=calibration,
+        booster=booster,
+        beats_base_rate=bool(cv.deals) and scoring_brier < cv.baseline_brier,
+        maps=training.items.maps,
+        one_of_features=frozenset(training.items.names[j] for group in training.one_of for j in group.members),
     )
 
 
-def item_evidence(fit: LogitFit, item_names: list[str]) -> pl.DataFrame:
-    """Adjusted estimates of the item columns of a fit, with BH q-values within the segment."""
-    names = set(item_names)
-    rows = np.array([j for j, name in enumerate(fit.names) if name in names], dtype=int)
+
+def term_evidence(fit: LogitFit, training: TrainingSet) -> pl.DataFrame:
+    """Adjusted estimates of the fit's item and attribute columns, with BH q-values over both within
+    the segment. `column` is the design column; `feature` the item's feature name (null for attributes)."""
+    items = set(training.items.names)
+    attributes = {term.column: term.item_id for term in training.controls.terms() if term.column}
+    rows = np.array([j for j, name in enumerate(fit.names) if name in items or name in attributes], dtype=int)
+    names = [fit.names[j] for j in rows]
+    kinds_ids = [name.split(":", 1) if name in items else (ATTRIBUTE, attributes[name]) for name in names]
     q = bh_qvalues(fit.p_value[rows])
-    kinds_ids = [fit.names[j].split(":", 1) for j in rows]
     return pl.DataFrame(
         {
-            "feature": [fit.names[j] for j in rows],
+            "column": names,
+            "feature": [name if name in items else None for name in names],
             "kind": [k for k, _ in kinds_ids],
             "item_id": [i for _, i in kinds_ids],
             "log_odds": fit.coef[rows],
@@ -441,6 +462,6 @@ def item_evidence(fit: LogitFit, item_names: list[str]) -> pl.DataFrame:
             "significant": (np.nan_to_num(q, nan=1.0) < SIGNIFICANCE)
             & (np.abs(np.nan_to_num(fit.coef[rows])) >= np.log(MIN_ODDS_RATIO)),
         },
-        schema_overrides={"kind": pl.Utf8, "item_id": pl.Utf8, "feature": pl.Utf8},
+        schema_overrides={"kind": pl.Utf8, "item_id": pl.Utf8, "feature": pl.Utf8, "column": pl.Utf8},
         nan_to_null=True,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import optimize, special, stats
+from scipy import optimize, sparse, special, stats
 
 from valuedata.analysis.drivers import ALL_SEGMENTS, CLOSED_OUTCOMES
 from valuedata.analysis.features import ITEM_LISTS, KIND_ORDER, item_catalogue
@@ -137,8 +137,10 @@ class ScoredGroup:
 
     @property
     def probability(self) -> np.ndarray:
-        """Calibrated win probability of each deal as it stands."""
-        return special.expit(self.model.calibration.apply(self.eta))
+        """The adjusted model's win probability of each deal as it stands (maximum likelihood: over the
+        model's training deals the probabilities add up to the wins, so expected win rates are
+        calibrated in the large)."""
+        return special.expit(self.eta)
 
     def applicable(self) -> np.ndarray:
         """(deals x items): the deal's map holds the item."""
@@ -170,7 +172,7 @@ def score_groups(closed: pl.DataFrame, models: dict[str, SegmentModel]) -> list[
         rows = assigned.filter(pl.col("_model") == key).drop("_model")
         model = models[key]
         design = model.design(rows)
-        groups.append(ScoredGroup(model, rows, design, model.linear_predictor(design, calibrated=False)))
+        groups.append(ScoredGroup(model, rows, design, model.linear_predictor(design)))
     return groups
 
 
@@ -191,8 +193,7 @@ def mix_probability(group: ScoredGroup) -> np.ndarray:
         step = max(1, CHUNK_CELLS // team.size)
         for start in range(0, rows.size, step):
             block = rows[start : start + step]
-            eta = group.model.calibration.apply(own[block, None] + team[None, :])
-            mix[block] = special.expit(eta) @ weight
+            mix[block] = special.expit(own[block, None] + team[None, :]) @ weight
     return mix
 
 
@@ -632,18 +633,16 @@ def _model_terms(groups: list[ScoredGroup]) -> pl.DataFrame:
             .with_row_index("cell")
         )
         members = cells.select("cell", "_row").explode("_row")
-        onehot = np.zeros((cells.height, g.deals.height))
-        onehot[members["cell"].to_numpy(), members["_row"].to_numpy()] = 1.0
+        onehot = sparse.csr_array((np.ones(members.height), (members["cell"].to_numpy(), members["_row"].to_numpy())),
+                                  shape=(cells.height, g.deals.height))
         per_cell = onehot @ delta, onehot @ (delta * present)
         n_items = delta.shape[1]
         long = pl.DataFrame({
-            "rep_id": np.repeat(cells["rep_id"].to_numpy(), n_items),
-            "map_id": np.repeat(cells["map_id"].to_numpy(), n_items),
-            "cell_deals": np.repeat(cells["cell_deals"].to_numpy(), n_items),
+            "cell": np.repeat(np.arange(cells.height, dtype=np.uint32), n_items),
             "item": np.tile(np.arange(n_items, dtype=np.uint32), cells.height),
             "delta": per_cell[0].ravel(),
             "delta_with": per_cell[1].ravel(),
-        })
+        }).join(cells.select("cell", "rep_id", "map_id", "cell_deals"), on="cell").drop("cell")
         evidence = g.evidence().with_row_index("item").select(
             "item", "kind", "item_id", "odds_ratio", "q_value", "significant"
         )
@@ -666,8 +665,7 @@ def _item_effects(group: ScoredGroup) -> np.ndarray:
     the deal's map does not hold the item."""
     coef = group.model.coef[group.offset :]
     without = group.eta[:, None] - group.design[:, group.offset :] * coef
-    calibrate = group.model.calibration.apply
-    delta = special.expit(calibrate(without + coef)) - special.expit(calibrate(without))
+    delta = special.expit(without + coef) - special.expit(without)
     return delta * group.applicable()
 
 

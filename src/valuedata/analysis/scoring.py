@@ -44,6 +44,10 @@ ABSENT_PHRASE = {
     "question": "not yet asked: {}",
 }
 ACTION_PHRASE = {"role": "meet the {}", "value_proposition": "present: {}", "question": "ask: {}"}
+NO_BETTER_THAN_BASE_RATE = ("no next best action: this segment's model does not predict better than the base "
+                            "rate (analytics.model_quality), so no action can be said to raise the odds")
+NO_PROVEN_DRIVER_MISSING = ("no next best action: no significant winning key player, value proposition or "
+                            "question of the deal's map is missing")
 
 
 def score_open_deals(
@@ -83,7 +87,7 @@ def _model_segment(models: dict[str, SegmentModel]) -> pl.Expr:
 
 def _model_knows_map(models: dict[str, SegmentModel]) -> pl.Expr:
     """The assigned model was fitted on deals of the deal's map (else its items would all read 'absent')."""
-    pairs = [f"{segment}\x1f{map_id}" for segment, model in models.items() for map_id in model.items.maps]
+    pairs = [f"{segment}\x1f{map_id}" for segment, model in models.items() for map_id in model.maps]
     return pl.concat_str("model_segment", pl.lit("\x1f"), "map_id").is_in(pairs)
 
 
@@ -96,16 +100,19 @@ def _unscored_note(models: dict[str, SegmentModel]) -> pl.Expr:
 
 
 def _score_group(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFrame) -> pl.DataFrame:
-    """Scores for the open deals of one model."""
+    """Scores for the open deals of one model: the scoring model's probability, the logistic model's
+    significant factors, and a next best action only where the model beats the base rate."""
     design = model.design(deals)
-    eta = model.linear_predictor(design, calibrated=False)
-    probability = special.expit(model.calibration.apply(eta))
+    probability = model.score_design(design)
     evidence = _item_evidence(model)
     contributions = model.contributions(design) * evidence["significant"].to_numpy()
     factors = _factor_texts(deals, model, catalogue, design, contributions)
-    action = _next_best_action(deals, model, catalogue, design, eta, probability, evidence)
-    scored = deals.select("_row", pl.Series("win_probability", probability), note=pl.lit(None, pl.Utf8))
-    return scored.join(factors, on="_row", how="left").join(action, on="_row", how="left")
+    scored = deals.select("_row", pl.Series("win_probability", probability))
+    if not model.beats_base_rate:
+        return scored.join(factors, on="_row", how="left").with_columns(note=pl.lit(NO_BETTER_THAN_BASE_RATE))
+    action = _next_best_action(deals, model, catalogue, design, probability, evidence)
+    return scored.join(factors, on="_row", how="left").join(action, on="_row", how="left").with_columns(
+        note=pl.when(pl.col("next_best_action").is_null()).then(pl.lit(NO_PROVEN_DRIVER_MISSING)))
 
 
 def _item_evidence(model: SegmentModel) -> pl.DataFrame:
@@ -165,29 +172,30 @@ def _factor_texts(deals, model, catalogue, design, contributions) -> pl.DataFram
 
 
 def _actionable(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFrame) -> np.ndarray:
-    """(deals x items): the deal's map holds the item and it is a key player, value proposition or question."""
+    """(deals x items): the deal's map holds the item and it is a key player, value proposition or question
+    (not a member of a one-of group: a deal cannot add a second product line)."""
     members = model.items.membership.join(
         catalogue.select("map_id", "kind", "item_id", "key_player"), on=["map_id", "kind", "item_id"], how="left"
     )
     key_player = (pl.col("kind") == "role") & pl.col("key_player").fill_null(False)
-    members = members.filter(pl.col("kind").is_in(ACTION_KINDS[1:]) | key_player)
+    members = members.filter((pl.col("kind").is_in(ACTION_KINDS[1:]) | key_player)
+                             & ~pl.concat_str("kind", pl.lit(":"), "item_id").is_in(list(model.one_of_features)))
     matrix = np.zeros((len(model.items.maps) + 1, len(model.items)), dtype=bool)
     matrix[model.items.map_codes(members["map_id"]), members["feature"].to_numpy()] = True
     return matrix[model.items.map_codes(deals["map_id"])]
 
 
-def _next_best_action(deals, model, catalogue, design, eta, probability, evidence) -> pl.DataFrame:
-    """The missing actionable item with positive evidence whose addition raises the probability most.
-
-    Significant items come first; estimable but not significant ones only when no significant one is missing.
-    """
+def _next_best_action(deals, model, catalogue, design, probability, evidence) -> pl.DataFrame:
+    """The missing actionable item, a significant winning driver, whose adjusted odds ratio raises the
+    deal's scored probability most (expected_lift: that odds ratio applied to the probability)."""
     offset = model.item_offset
     coef = evidence["log_odds"].to_numpy()
     significant = evidence["significant"].to_numpy()
     missing = design[:, offset:] == 0
-    candidate = missing & _actionable(deals, model, catalogue) & (coef > 0)
-    gain = special.expit(model.calibration.apply(eta[:, None] + coef[None, :])) - probability[:, None]
-    ranking = np.where(candidate, gain + significant, -np.inf)
+    candidate = missing & _actionable(deals, model, catalogue) & (coef > 0) & significant
+    logit = special.logit(np.clip(probability, 1e-9, 1 - 1e-9))
+    gain = special.expit(logit[:, None] + coef[None, :]) - probability[:, None]
+    ranking = np.where(candidate, gain, -np.inf)
     best = ranking.argmax(axis=1)
     rows = np.flatnonzero(np.isfinite(ranking[np.arange(deals.height), best]))
     items = best[rows]
@@ -198,8 +206,7 @@ def _next_best_action(deals, model, catalogue, design, eta, probability, evidenc
         next_best_action_text=_phrase(ACTION_PHRASE, pl.col("kind"), pl.col("text")),
         expected_lift=pl.Series(gain[rows, items]),
         next_best_action_evidence=pl.format(
-            "{} (odds ratio {}, q = {})",
-            pl.Series(np.where(significant[items], "significant", "estimated, not significant")),
+            "significant (odds ratio {}, q = {})",
             pl.Series(np.exp(coef[items])).round(2),
             pl.Series(evidence["q_value"].to_numpy()[items]).round_sig_figs(2),
         ),

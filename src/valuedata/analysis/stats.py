@@ -216,19 +216,26 @@ def _constant_drops(first_row: np.ndarray, constant: np.ndarray) -> dict[int, st
     return drops
 
 
-def _alias_drops(gram: np.ndarray, names: list[str]) -> dict[int, str]:
-    """Greedy rank check on a Gram matrix: a column explained by earlier kept columns is aliased."""
-    drops: dict[int, str] = {}
+def aliased_columns(gram: np.ndarray) -> dict[int, tuple[list[int], np.ndarray]]:
+    """Greedy rank check on a Gram matrix: each column explained by earlier kept columns, with those
+    kept columns and the weights that reproduce it."""
+    aliased: dict[int, tuple[list[int], np.ndarray]] = {}
     kept: list[int] = []
     for j in range(gram.shape[0]):
         if kept:
             cross = gram[kept, j]
             weights = linalg.solve(gram[np.ix_(kept, kept)], cross, assume_a="pos")
             if gram[j, j] - cross @ weights <= ALIAS_TOLERANCE * gram[j, j]:
-                drops[j] = "aliased with " + _partners(gram, kept, j, weights, names)
+                aliased[j] = (list(kept), weights)
                 continue
         kept.append(j)
-    return drops
+    return aliased
+
+
+def _alias_drops(gram: np.ndarray, names: list[str]) -> dict[int, str]:
+    """Columns explained by earlier kept columns, each with "aliased with <partners>"."""
+    return {j: "aliased with " + _partners(gram, kept, j, weights, names)
+            for j, (kept, weights) in aliased_columns(gram).items()}
 
 
 def _partners(gram: np.ndarray, kept: list[int], j: int, weights: np.ndarray, names: list[str]) -> str:

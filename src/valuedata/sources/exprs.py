@@ -40,13 +40,13 @@ def first_id(value: pl.Expr, separator: str = ";") -> pl.Expr:
 
 
 def relabel(value: pl.Expr, mapping: dict[str, str]) -> pl.Expr:
-    """Map values through `mapping` (keys case-insensitive); `*` maps every other value."""
+    """Map values through `mapping` (keys case-insensitive); `*` maps every other value, `""` empty cells."""
     if not mapping:
         return value
     pairs = {k.strip().lower(): v for k, v in mapping.items() if k != DEFAULT_KEY}
     default = pl.lit(mapping[DEFAULT_KEY]) if DEFAULT_KEY in mapping else value
-    return value.str.strip_chars().str.to_lowercase().replace_strict(
-        pairs, default=default, return_dtype=pl.Utf8)
+    key = value.str.strip_chars().str.to_lowercase()
+    return (key.fill_null("") if "" in pairs else key).replace_strict(pairs, default=default, return_dtype=pl.Utf8)
 
 
 def slug(name: pl.Expr) -> pl.Expr:
