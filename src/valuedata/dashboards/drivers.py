@@ -207,7 +207,7 @@ def quality_sentence(m: dict) -> str:
     if ok(m.get("auc_cv")):
         bits.append(f"it ranks a won deal above a lost one {m['auc_cv']:.0%} of the time (cross-validated AUC "
                     f"{m['auc_cv']:.2f}; 0.5 = coin toss, 1 = perfect)")
-    if ok(m.get("auc_cv_explanatory")):
+    if ok(m.get("auc_cv_explanatory")) and m.get("scoring_model") != "logistic":
         bits.append(f"the logistic model behind the odds ratios: AUC {m['auc_cv_explanatory']:.2f}")
     if ok(m.get("brier_cv")) and ok(m.get("baseline_brier")):
         bits.append(f"Brier score {m['brier_cv']:.3f} vs {m['baseline_brier']:.3f} for always guessing the "
