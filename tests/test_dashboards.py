@@ -193,13 +193,20 @@ def test_no_coaching_where_reps_do_not_differ(noise_pages, noise_db):
     assert not any("clearly" in (t.name or "") for t in fig.data)  # nobody coloured above or below expected
 
 
-def test_no_next_best_action_where_the_model_does_not_beat_the_base_rate(noise_pages, noise_db):
-    useless = noise_db.execute("SELECT count(*) FROM analytics.model_quality WHERE better_than_baseline").fetchone()[0]
-    assert useless == 0
+def test_no_next_best_action_where_the_analyses_give_none(noise_pages, noise_db):
+    withheld = dict(noise_db.execute("""SELECT s.deal_id, coalesce(s.note, 'the model') FROM analytics.open_deal_scores s
+        JOIN analytics.model_quality m ON m.segment = s.model_segment
+        WHERE s.next_best_action IS NULL OR NOT m.better_than_baseline""").fetchall())
+    scored = noise_db.execute("SELECT count(*) FROM analytics.open_deal_scores").fetchone()[0]
+    assert len(withheld) == scored  # on coin flips no action is earned
     html = noise_pages["open_deals.html"].html
     table = html.split('id="atrisk-table"')[1]
     assert "points of win probability" not in html
-    assert table.count("<td>None: ") == table.count("<tr class=\"filterable\"")
+    rows = re.findall(r'<span id="deal-([^"]+)">.*?</tr>', table, re.S)
+    cells = re.findall(r"<td>(None: [^<]*)</td>", table)
+    assert rows and len(cells) == len(rows)
+    assert all(any(note in unescape(cell) for note in set(withheld.values())) or "does not beat" in cell
+               for cell in cells)
 
 
 def test_next_best_actions_where_the_model_earns_them(pages, db):
