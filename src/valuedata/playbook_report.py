@@ -72,26 +72,31 @@ def table(header: list[str], rows: list[list[str]], tones: list[str] | None = No
 
 
 def render_playbook(conn: duckdb.DuckDBPyConnection, segment: str, role: str | None = None, fmt: str = "md",
-                    back: str | None = None) -> str:
+                    back: str | None = None, cautions: dict | None = None) -> str:
     """The playbook of `segment` (one role's part when `role` is a role_id or title) as 'md' or 'html'.
 
-    `back`, for HTML beside the dashboards: the page a "back" link at the top leads to.
+    `back`, for HTML beside the dashboards: the page a "back" link at the top leads to. `cautions`: the
+    look-alikes (lookalikes.cautions), when the caller has them already; worked out here otherwise.
     Raises ValuedataError for an unknown format, segment or role, naming the valid ones.
     """
     if fmt not in FORMATS:
         raise ValuedataError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     _require_tables(conn)
-    rows = with_cautions(conn, _playbook_rows(conn, segment))
+    rows = with_cautions(_playbook_rows(conn, segment), _cautions(conn) if cautions is None else cautions)
     role_id = _resolve_role(rows, segment, role)
     title, blocks = playbook_blocks(conn, segment, rows, role_id)
     return to_html(title, blocks, back) if fmt == "html" else to_markdown(title, blocks)
 
 
-def with_cautions(conn: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> pl.DataFrame:
-    """The playbook rows with each look-alike's caution added to its `flag` (see dashboards/lookalikes.py)."""
+def _cautions(conn: duckdb.DuckDBPyConnection) -> dict:
+    """The look-alikes of the warehouse (see dashboards/lookalikes.py)."""
     wh = q.Warehouse(conn)
     tables = q.map_tables(wh)
-    cautions = lookalikes.cautions(wh, q.driver_effects(wh), MapText(tables), tables)
+    return lookalikes.cautions(wh, q.driver_effects(wh), MapText(tables), tables)
+
+
+def with_cautions(rows: pl.DataFrame, cautions: dict) -> pl.DataFrame:
+    """The playbook rows with each look-alike's caution added to its `flag`."""
     found = [(seg, kind, item, text) for (seg, kind, item), text in cautions.items()]
     frame = pl.DataFrame(found, schema={c: pl.Utf8 for c in ("evidence_segment", "kind", "item_id", "caution")},
                          orient="row")

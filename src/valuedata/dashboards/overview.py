@@ -26,12 +26,13 @@ def build(ctx: Context) -> Page:
         return Page("index.html", page("Overview", "index.html", body, charts=[], filters=[]), [], notes)
     pipe = q.pipeline_by_quarter(wh, dims)
     closed = int(pipe.filter(pl.col("outcome") != "open")["deals"].sum()) if not pipe.is_empty() else 0
+    counts, amounts = q.headline_counts(wh, dims)
     charts = [winrate_chart(ctx, q.closed_by_month(wh, dims), closed), pipeline_chart(ctx, pipe)]
     cov = q.coverage_bins(wh, dims)
     if cov.is_empty():
         notes.append("overview: analytics.deal_coverage not computed yet")
     charts.append(coverage_chart(ctx, cov))
-    tiles = tile_variants(ctx, pipe)
+    tiles = tile_variants(ctx, counts, amounts)
     body = [_tiles(tiles["|".join([q.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
             charts[2].markup(), Markup("</div>"), charts[0].markup(), _freshness(ctx)]
     filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter(),
@@ -116,46 +117,35 @@ def coverage_chart(ctx: Context, cov: pl.DataFrame) -> Chart:
                       "with a 95% interval and the number of deals; lines: each segment.")
 
 
-def tile_variants(ctx: Context, pipe: pl.DataFrame) -> dict[str, list[list[str]]]:
-    """The headline tiles for every (segment, team, period) of the filters, keyed 'segment|team|period'.
+def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> dict[str, list[list[str]]]:
+    """The headline cards for every (segment, team, period) of the filters, keyed 'segment|team|period'.
 
-    Closed deals count in the period they closed, open deals in the one they were created (as in the pipeline
-    chart); open amounts are given per currency, never added across currencies.
+    `counts` and `amounts` come from queries.headline_counts; open amounts are given per currency (the
+    currencies with the most open deals, capped), never added across currencies.
     """
-    currencies = _currencies(pipe)
+    by_key = {(r["segment"], r["team"], r["period"]): r for r in counts.iter_rows(named=True)}
+    money_by: dict[tuple[str, str, str], dict[str, float]] = {}
+    for r in amounts.iter_rows(named=True):
+        money_by.setdefault((r["segment"], r["team"], r["period"]), {})[r["currency"]] = r["amount"]
+    overall = amounts.filter((pl.col("segment") == q.ALL) & (pl.col("team") == q.ALL) & (pl.col("period") == q.ALL))
+    currencies = overall.sort(["deals", "currency"], descending=[True, False])["currency"].to_list()
     out = {}
     for seg in [q.ALL] + ctx.dims.segments:
-        by_seg = pipe if seg == q.ALL or pipe.is_empty() else pipe.filter(pl.col("segment") == seg)
         for team in ctx.teams():
-            part = _by_team(by_seg, team)
             for period in ctx.dims.periods:
-                out[f"{seg}|{team}|{period.id}"] = _tile_values(_in_period(part, period), currencies)
+                key = (seg, team, period.id)
+                out["|".join(key)] = _tile_values(by_key.get(key, {}), money_by.get(key, {}),
+                                                   currencies[:limits.MAX_CURRENCIES])
     return out
 
 
-def _currencies(pipe: pl.DataFrame) -> list[str]:
-    """The currencies of the open deals, largest open count first, capped."""
-    if pipe.is_empty():
-        return []
-    open_deals = pipe.filter(pl.col("outcome") == "open").group_by("currency").agg(pl.col("deals").sum())
-    ranked = open_deals.drop_nulls("currency").sort(["deals", "currency"], descending=[True, False])
-    return ranked["currency"].to_list()[:limits.MAX_CURRENCIES]
-
-
-def _tile_values(part: pl.DataFrame, currencies: list[str]) -> list[list[str]]:
-    """[label, value] of each headline tile for one selection."""
-    def count(outcomes: tuple[str, ...]) -> int:
-        return int(part.filter(pl.col("outcome").is_in(outcomes))["deals"].sum()) if not part.is_empty() else 0
-
-    won, closed = count(("won",)), count(("won", "lost"))
-    reps = part.select(pl.col("reps").explode().drop_nulls().n_unique()).item() if not part.is_empty() else 0
-    tiles = [["Deals", num(count(("won", "lost", "open")))], ["Closed", num(closed)],
-             ["Win rate (raw)", pct(won / closed) if closed else "n/a"], ["Open deals", num(count(("open",)))]]
-    opened = part.filter(pl.col("outcome") == "open") if not part.is_empty() else part
-    for cur in currencies:
-        amount = opened.filter(pl.col("currency") == cur)["amount"].sum() if not opened.is_empty() else 0
-        tiles.append([f"Open amount ({cur})", money(amount, cur)])
-    return tiles + [["Reps", num(reps)]]
+def _tile_values(row: dict, amounts: dict[str, float], currencies: list[str]) -> list[list[str]]:
+    """[label, value] of each card for one selection."""
+    closed = row.get("closed") or 0
+    tiles = [["Deals", num(row.get("deals") or 0)], ["Closed", num(closed)],
+             ["Win rate (raw)", pct(row["won"] / closed) if closed else "n/a"], ["Open deals", num(row.get("open") or 0)]]
+    tiles += [[f"Open amount ({cur})", money(amounts.get(cur, 0), cur)] for cur in currencies]
+    return tiles + [["Reps", num(row.get("reps") or 0)]]
 
 
 def _tiles(tiles: list[list[str]]) -> Markup:

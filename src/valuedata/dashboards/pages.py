@@ -18,4 +18,4 @@ def build_pages(wh: q.Warehouse) -> list[Page]:
     return [overview.build(ctx), drivers.build(ctx, effects, cautions), reps_page,
             value_map.build(ctx, effects, cautions),
             open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids),
-            *playbooks.build(ctx)]
+            *playbooks.build(ctx, cautions)]

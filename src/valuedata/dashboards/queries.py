@@ -190,14 +190,42 @@ def closed_by_month(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
 
 
 def pipeline_by_quarter(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
-    """Deals per (team, segment, quarter, outcome, currency): won/lost by quarter closed, open by quarter created;
-    their count, amount (in that currency) and reps."""
+    """Deals per (team, segment, quarter, outcome): won/lost by quarter closed, open by quarter created."""
     return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)})
-        SELECT team, segment, outcome, currency,
-               date_trunc('quarter', CASE WHEN outcome = 'open' THEN created_at
-                                          ELSE coalesce(closed_at, created_at) END)::DATE AS quarter,
-               count(*) AS deals, coalesce(sum(amount), 0) AS amount, list(DISTINCT rep_id) AS reps
+        SELECT team, segment, outcome, {_DEAL_QUARTER} AS quarter, count(*) AS deals
         FROM deals GROUP BY ALL""")
+
+
+_DEAL_QUARTER = """date_trunc('quarter', CASE WHEN outcome = 'open' THEN created_at
+                                              ELSE coalesce(closed_at, created_at) END)::DATE"""
+
+
+def headline_counts(wh: Warehouse, dims: Dimensions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The overview cards for every (period, segment, team) of the filters ('all' for no filter).
+
+    Closed deals count in the quarter they closed, open deals in the one they were created (as in the pipeline
+    chart). Returns (counts: period, segment, team, deals, closed, won, open, reps; open amounts: the same keys
+    and currency, amount — one row per currency, never summed across currencies).
+    """
+    ids = [p.id for p in dims.periods]
+    starts = [p.start for p in dims.periods]
+    ends = [p.end for p in dims.periods]
+    base = f"""WITH deals AS ({deals_cte(wh, dims)}),
+        periods AS (SELECT unnest($1::VARCHAR[]) AS period, unnest($2::DATE[]) AS p_start, unnest($3::DATE[]) AS p_end),
+        dated AS (SELECT d.*, p.period FROM deals d JOIN periods p
+                  ON p.p_start IS NULL OR ({_DEAL_QUARTER} >= p.p_start AND {_DEAL_QUARTER} < p.p_end))"""
+    keys = "period, coalesce(segment, '{all}') AS segment, coalesce(team, '{all}') AS team".format(all=ALL)
+    sets = "GROUPING SETS ((period{c}), (period, segment{c}), (period, team{c}), (period, segment, team{c}))"
+    counts = wh.frame(f"""{base}
+        SELECT {keys}, count(*) AS deals, count(*) FILTER (WHERE outcome <> 'open') AS closed,
+               count(*) FILTER (WHERE outcome = 'won') AS won, count(*) FILTER (WHERE outcome = 'open') AS open,
+               count(DISTINCT rep_id) AS reps
+        FROM dated GROUP BY {sets.format(c="")}""", [ids, starts, ends])
+    amounts = wh.frame(f"""{base}
+        SELECT {keys}, currency, coalesce(sum(amount), 0) AS amount, count(*) AS deals
+        FROM dated WHERE outcome = 'open' AND currency IS NOT NULL
+        GROUP BY {sets.format(c=", currency")}""", [ids, starts, ends])
+    return counts, amounts
 
 
 def coverage_bins(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
