@@ -334,7 +334,8 @@ def value_map(nodes: list[MapNode]) -> go.Figure:
     fig = go.Figure(go.Icicle(
         ids=[n.id for n in nodes], parents=[n.parent for n in nodes],
         labels=[pwrap(cut(n.label, 120), 42) for n in nodes],  # 120 = value_map.LABEL_MAX
-        hovertext=[n.hover for n in nodes], hoverinfo="text", marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
+        hovertext=[n.hover for n in nodes], hoverinfo="text",
+        marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
         tiling={"orientation": "h"}, textfont={"size": 12, "color": "#1f2933"}, maxdepth=4,
         pathbar={"visible": True, "side": "top"}))
     return _layout(fig, min(1600, max(480, 44 * leaves)), margin={"l": 10, "r": 10, "t": 30, "b": 10})

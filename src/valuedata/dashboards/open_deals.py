@@ -95,10 +95,10 @@ def _table(ctx: Context, deals: pl.DataFrame) -> Markup:
                      why_text(r)])
         attrs.append({"segment": r["segment"], "team": r["team"]})
     return Markup('<section class="card"><h2>Deals to act on</h2><p class="help">Open deals by value at risk '
-                  "(amount × (1 − win probability), in the deal's own currency), with the one step the model expects "
-                  "to raise the win probability most — none where the model does not beat guessing the average "
-                  "win rate.</p>"
+                  "(amount × (1 − win probability), in the deal's own currency), with the one step the model "
+                  "expects to raise the win probability most — none where the analyses do not support one, with "
+                  "why.</p>"
                   + table(["Deal", "Account", "Rep", "Team", "Segment", "Amount", "Win probability",
-                           "At risk", "Next best action", "What the model sees"], rows, row_attrs=attrs, numeric={5, 6, 7},
-                          table_id="atrisk-table")
+                           "At risk", "Next best action", "What the model sees"], rows, row_attrs=attrs,
+                          numeric={5, 6, 7}, table_id="atrisk-table")
                   + '<p class="help count" data-count-for="atrisk-table"></p></section>')

@@ -143,7 +143,8 @@ def _tile_values(row: dict, amounts: dict[str, float], currencies: list[str]) ->
     """[label, value] of each card for one selection."""
     closed = row.get("closed") or 0
     tiles = [["Deals", num(row.get("deals") or 0)], ["Closed", num(closed)],
-             ["Win rate (raw)", pct(row["won"] / closed) if closed else "n/a"], ["Open deals", num(row.get("open") or 0)]]
+             ["Win rate (raw)", pct(row["won"] / closed) if closed else "n/a"],
+             ["Open deals", num(row.get("open") or 0)]]
     tiles += [[f"Open amount ({cur})", money(amounts.get(cur, 0), cur)] for cur in currencies]
     return tiles + [["Reps", num(row.get("reps") or 0)]]
 

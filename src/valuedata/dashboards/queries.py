@@ -382,7 +382,8 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
     return wh.frame(f"""WITH scored AS (
           SELECT s.deal_id, s.rep_id, {sel}, {seg} AS segment, {account} AS account_name,
                  CAST(s.win_probability AS DOUBLE) AS win_probability, CAST(d.amount AS DOUBLE) AS amount,
-                 CAST(d.currency AS VARCHAR) AS currency, CAST(d.created_at AS DATE) AS created_at, {opt}, {wh.opt(rel, 'expected_lift', 's')},
+                 CAST(d.currency AS VARCHAR) AS currency, CAST(d.created_at AS DATE) AS created_at, {opt},
+                 {wh.opt(rel, 'expected_lift', 's')},
                  coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk,
                  m.better_than_baseline
           FROM {rel} s LEFT JOIN core.deals d ON d.deal_id = s.deal_id {join}

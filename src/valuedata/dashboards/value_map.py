@@ -69,8 +69,8 @@ def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
     chart = Chart("valuemap", "Value map", variants, ["segment"],
                   help="Read left to right: the key players, the issues each one faces, then the value "
                        "propositions that address an issue and the questions that uncover it. Colour: evidence "
-                       "from the deals (adjusted odds ratio). ★ marks where our offer has impact, as the map says (the same ★ as in "
-                       "the playbooks); ⚠ a look-alike whose effect may be borrowed from another item. Click a box "
+                       "from the deals (adjusted odds ratio). ★ marks where our offer has impact, as the map says "
+                       "(the same ★ as in the playbooks); ⚠ a look-alike whose effect may be borrowed from another item. Click a box "
                        "to zoom in, "
                        "the path bar to zoom out.", footer=Markup(f'<p class="legend">{legend}</p>'))
     body = [chart.markup()]
