@@ -15,7 +15,7 @@ LABEL_MAX = 120  # characters of an item shown in its box; longer text goes to t
 PREFIX = {"value_proposition": "Value prop · ", "question": "Question · "}
 LEGEND = [("#1b7f3b", "Significant: goes with winning (darker = stronger)"),
           ("#c0392b", "Significant: goes with losing"), ("#efe6c8", "Estimated, not significant"),
-          ("#e6e6e6", "Not enough data yet")]
+          ("#e6e6e6", "No estimate (the hover says why)")]
 
 
 class Evidence:
