@@ -103,7 +103,8 @@ def test_pipeline_and_coverage_match_sql(pages, db):
 
 
 def _tiles(pages, key: str) -> dict[str, str]:
-    return dict(page_data(pages["index.html"].html)["tiles"][key])
+    tiles = page_data(pages["index.html"].html)["tiles"]
+    return dict(zip(tiles["labels"], tiles["values"][key]))
 
 
 @pytest.mark.parametrize("segment", ["all", "food-processing"])

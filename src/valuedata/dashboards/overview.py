@@ -33,7 +33,7 @@ def build(ctx: Context) -> Page:
         notes.append("overview: analytics.deal_coverage not computed yet")
     charts.append(coverage_chart(ctx, cov))
     tiles = tile_variants(ctx, counts, amounts)
-    body = [_tiles(tiles["|".join([q.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
+    body = [_tiles(tiles["labels"], tiles["values"]["|".join([q.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
             charts[2].markup(), Markup("</div>"), charts[0].markup(), _freshness(ctx)]
     filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter(),
                Filter("grain", "Win rate by", [(g, label) for g, (label, _) in GRAINS.items()], "quarter")]
@@ -117,8 +117,9 @@ def coverage_chart(ctx: Context, cov: pl.DataFrame) -> Chart:
                       "with a 95% interval and the number of deals; lines: each segment.")
 
 
-def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> dict[str, list[list[str]]]:
-    """The headline cards for every (segment, team, period) of the filters, keyed 'segment|team|period'.
+def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> dict:
+    """The headline cards for every (segment, team, period) of the filters: {"labels": [...], "values":
+    {'segment|team|period': [...]}}.
 
     `counts` and `amounts` come from queries.headline_counts; open amounts are given per currency (the
     currencies with the most open deals, capped), never added across currencies.
@@ -129,29 +130,28 @@ def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> 
         money_by.setdefault((r["segment"], r["team"], r["period"]), {})[r["currency"]] = r["amount"]
     overall = amounts.filter((pl.col("segment") == q.ALL) & (pl.col("team") == q.ALL) & (pl.col("period") == q.ALL))
     currencies = overall.sort(["deals", "currency"], descending=[True, False])["currency"].to_list()
-    out = {}
+    currencies = currencies[:limits.MAX_CURRENCIES]
+    values = {}
     for seg in [q.ALL] + ctx.dims.segments:
         for team in ctx.teams():
             for period in ctx.dims.periods:
                 key = (seg, team, period.id)
-                out["|".join(key)] = _tile_values(by_key.get(key, {}), money_by.get(key, {}),
-                                                   currencies[:limits.MAX_CURRENCIES])
-    return out
+                values["|".join(key)] = _tile_values(by_key.get(key, {}), money_by.get(key, {}), currencies)
+    labels = ["Deals", "Closed", "Win rate (raw)", "Open deals", *[f"Open amount ({c})" for c in currencies], "Reps"]
+    return {"labels": labels, "values": values}
 
 
-def _tile_values(row: dict, amounts: dict[str, float], currencies: list[str]) -> list[list[str]]:
-    """[label, value] of each card for one selection."""
+def _tile_values(row: dict, amounts: dict[str, float], currencies: list[str]) -> list[str]:
+    """The value of each card for one selection, in the order of tile_variants' labels."""
     closed = row.get("closed") or 0
-    tiles = [["Deals", num(row.get("deals") or 0)], ["Closed", num(closed)],
-             ["Win rate (raw)", pct(row["won"] / closed) if closed else "n/a"],
-             ["Open deals", num(row.get("open") or 0)]]
-    tiles += [[f"Open amount ({cur})", money(amounts.get(cur, 0), cur)] for cur in currencies]
-    return tiles + [["Reps", num(row.get("reps") or 0)]]
+    return [num(row.get("deals") or 0), num(closed), pct(row["won"] / closed) if closed else "n/a",
+            num(row.get("open") or 0), *[money(amounts.get(cur, 0), cur) for cur in currencies],
+            num(row.get("reps") or 0)]
 
 
-def _tiles(tiles: list[list[str]]) -> Markup:
+def _tiles(labels: list[str], values: list[str]) -> Markup:
     cells = "".join(f'<div class="tile"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
-                    for k, v in tiles)
+                    for k, v in zip(labels, values))
     return Markup(f'<div class="tiles" id="tiles">{cells}</div><p class="help tiles-help">Deals of the selected '
                   "segment, team and period: closed deals by the date they closed, open deals by the date they "
                   "were created. Amounts are per currency, never added across currencies.</p>")

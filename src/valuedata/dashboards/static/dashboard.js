@@ -79,17 +79,17 @@
     var box = document.getElementById("tiles");
     if (!box || !DATA.tiles) { return; }
     var key = ["segment", "team", "period"].map(function (d) { return state[d] || "all"; }).join("|");
-    var tiles = DATA.tiles[key] || DATA.tiles["all|all|all"];
+    var values = DATA.tiles.values[key] || DATA.tiles.values["all|all|all"];
     box.textContent = "";
-    tiles.forEach(function (t) {
+    DATA.tiles.labels.forEach(function (label, i) {
       var tile = document.createElement("div");
       tile.className = "tile";
       var v = document.createElement("div");
       v.className = "v";
-      v.textContent = t[1];
+      v.textContent = values[i];
       var k = document.createElement("div");
       k.className = "k";
-      k.textContent = t[0];
+      k.textContent = label;
       tile.appendChild(v);
       tile.appendChild(k);
       box.appendChild(tile);
