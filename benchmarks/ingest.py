@@ -57,6 +57,7 @@ def valuedata_ingest(data: Path, db: Path) -> dict[str, float]:
     """valuedata's ingest: maps, raw, checked core tables, quarantine, reconciliation, coverage, titles.
     Returns the seconds of each stage."""
     from valuedata.ingest import steps
+    from valuedata.tagging import build_field_tags
     from valuedata.warehouse.lifecycle import connect_staging
     from valuedata.warehouse.sql import run_sql
 
@@ -72,6 +73,7 @@ def valuedata_ingest(data: Path, db: Path) -> dict[str, float]:
                                steps.load_value_maps(conn, data)))
         stage("raw (read + hash)", lambda: steps.load_raw_files(conn, data, "bench"))
         stage("checks + core + quarantine", lambda: steps.load_checked_tables(conn))
+        stage("field tags", lambda: build_field_tags(conn))
         stage("deal coverage", lambda: steps.build_deal_coverage(conn))
         stage("unmapped titles", lambda: steps.build_unmapped_titles(conn))
         stage("checkpoint", lambda: conn.execute("CHECKPOINT"))

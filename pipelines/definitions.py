@@ -3,8 +3,8 @@
 
 from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
 
-from pipelines.assets import analytics, ingest
-from pipelines.assets.dashboards import dashboards_site
+from pipelines.assets import analytics, ingest, tagging
+from pipelines.assets.dashboards import dashboards_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.checks import ingest_checks
 from pipelines.freshness import freshness_audit, freshness_checks, warehouse_freshness_sensor
@@ -13,15 +13,18 @@ from pipelines.schedules import schedules
 from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 
 warehouse_assets = [ingest.source_export, ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
-                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, ingest.deal_coverage, freshness_audit,
+                    ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, tagging.engagement_tags,
+                    ingest.deal_coverage, freshness_audit,
                     analytics.win_model_tables, analytics.playbook_tables]
-published = publish_asset([key for a in warehouse_assets for key in a.keys])
+warehouse_keys = [key for a in warehouse_assets for key in a.keys]
+dashboards_site = dashboards_asset(warehouse_keys)
+published = publish_asset([*warehouse_keys, *dashboards_site.keys])
 
 refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), description=(
     "Ingest the input folder, rebuild every table and publish the warehouse."))
 
 defs = Definitions(
-    assets=[*warehouse_assets, published, dashboards_site],
+    assets=[*warehouse_assets, dashboards_site, published],
     asset_checks=[*ingest_checks, *freshness_checks, *analytics.analytics_checks],
     jobs=[refresh_job],
     schedules=schedules,

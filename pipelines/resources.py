@@ -1,6 +1,7 @@
 """The warehouse resource: one staging copy of the warehouse per run, published at the end."""
 
 
+import hashlib
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import PrivateAttr
 
 from valuedata.config import Settings
+from valuedata.dashboards.build import swap_in
 from valuedata.ingest.steps import set_run_variables
 from valuedata.warehouse.lifecycle import Warehouse, connect_staging
 
@@ -48,12 +50,26 @@ class WarehouseResource(ConfigurableResource):
         self._run_id = context.run.run_id if context.run else "adhoc"
         self._exit.enter_context(self.store.build_lock())
         self.store.begin(self._run_id)
+        for stale in self.settings.dashboards.parent.glob(f"{self._dashboards_prefix}.*"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         if not self._published:
             self.store.discard(self._run_id)
         shutil.rmtree(self.export_dir, ignore_errors=True)
+        shutil.rmtree(self.dashboards_staging, ignore_errors=True)
         self._exit.close()
+
+    @property
+    def dashboards_staging(self) -> Path:
+        """Where this run builds the dashboards, beside the published folder (swapped in on publish)."""
+        return self.settings.dashboards.with_name(f"{self._dashboards_prefix}.{self._run_id}.building")
+
+    @property
+    def _dashboards_prefix(self) -> str:
+        """`.<dashboards folder>.<warehouse>`: the build folders of runs of this warehouse, which hold its lock,
+        so that a run of another warehouse writing the same dashboards folder is never disturbed."""
+        return f".{self.settings.dashboards.name}.{self.store.path.stem}-{_short_hash(self.store.path)}"
 
     @property
     def export_dir(self) -> Path:
@@ -78,7 +94,13 @@ class WarehouseResource(ConfigurableResource):
             yield conn
 
     def publish(self) -> Path:
-        """Swap this run's staging warehouse in as the published one."""
+        """Swap this run's staging warehouse in as the published one, then its dashboards (when built)."""
         self.store.publish(self._run_id)
         self._published = True
+        if self.dashboards_staging.is_dir():
+            swap_in(self.dashboards_staging, self.settings.dashboards)
         return self.store.path
+
+
+def _short_hash(path: Path) -> str:
+    return hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]

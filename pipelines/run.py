@@ -1,6 +1,8 @@
 """`valuedata run`: materialise every asset once, in process, through the same Definitions as `dagster dev`."""
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from dagster import DagsterEventType, DagsterInstance
 
@@ -11,6 +13,7 @@ from valuedata.config import Settings
 from valuedata.warehouse.lifecycle import connect_read_only
 from valuedata.warehouse.sql import fetch_one
 
+PROJECT_DAGSTER_HOME = Path(__file__).resolve().parents[1] / ".dagster_home"  # the one `make dev` uses
 _OUR_ERRORS = ("valuedata.errors.InputError: ", "valuedata.errors.ValuedataError: ")
 
 
@@ -29,11 +32,12 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     config = {"input_dir": str(settings.input_dir), "warehouse": str(settings.warehouse),
               "dashboards": str(settings.dashboards), "source": settings.source,
               "batch_dir": str(settings.batch_dir or "")}
-    with DagsterInstance.ephemeral() as instance:
+    with DagsterInstance.from_config(str(dagster_home())) as instance:
         result = job.execute_in_process(
             run_config={"loggers": {"progress": {}}, "resources": {"warehouse": {"config": config}}},
             instance=instance, raise_on_error=False)
-        failures = [_failure_text(e) for e in result.all_events if e.event_type == DagsterEventType.STEP_FAILURE]
+        failures = [_failure_text(e) for e in result.all_events
+                    if e.event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RESOURCE_INIT_FAILURE)]
         checks = [e.event_specific_data for e in result.all_events
                   if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed
                   and e.event_specific_data.blocking]
@@ -47,19 +51,31 @@ def run_pipeline(settings: Settings) -> RunOutcome:
     return RunOutcome(True, summary=_summary(settings))
 
 
+def dagster_home() -> Path:
+    """Where `valuedata run` records its runs, so that the Dagster UI shows them: $DAGSTER_HOME, else the
+    repository's .dagster_home/ (the instance `make dev` serves)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or PROJECT_DAGSTER_HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
 def _failure_text(event) -> str:
-    error = event.step_failure_data.error if event.step_failure_data else None
+    """What went wrong in a failed step or a resource that could not start (the build lock, the staging copy):
+    our own error's message when there is one, else the root cause."""
+    data = event.step_failure_data if event.event_type == DagsterEventType.STEP_FAILURE else event.event_specific_data
+    error = getattr(data, "error", None)
+    where = f"step {event.step_key}" if event.step_key else "starting the run"
     if error is None:
-        return f"step {event.step_key} failed"
-    message = error.message.strip()
-    for prefix in _OUR_ERRORS:
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    cause = error.cause.message.strip() if error.cause else ""
-    for prefix in _OUR_ERRORS:
-        if cause.startswith(prefix):
-            return cause[len(prefix):]
-    return f"step {event.step_key} failed: {cause or message}"
+        return f"{where} failed"
+    chain = []
+    while error is not None:
+        chain.append(error.message.strip())
+        error = error.cause
+    for message in chain:
+        for prefix in _OUR_ERRORS:
+            if message.startswith(prefix):
+                return message[len(prefix):]
+    return f"{where} failed: {chain[-1]}"
 
 
 def _summary(settings: Settings) -> list[str]:

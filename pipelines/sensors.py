@@ -17,8 +17,9 @@ _CHECK_FAILED = "DagsterAssetCheckFailedError"
 
 
 @sensor(job_name="refresh", minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
-        description="Watches $VALUEDATA_INBOX (default inbox/): once dropped CRM exports stop changing, moves them "
-                    "to inbox/.batches/<batch_id>/ and runs `refresh` on them.")
+        description="Watches $VALUEDATA_INBOX (default inbox/): once dropped CRM exports are complete (unchanged "
+                    "for $VALUEDATA_INBOX_QUIET_SECONDS, default 60, or a READY marker file is dropped, and no CSV "
+                    "ends in an unfinished line), moves them to inbox/.batches/<batch_id>/ and runs `refresh` on them.")
 def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
     """Claim a complete drop as a batch and request one `refresh` run per batch not requested yet."""
     folder = inbox.inbox_dir()
@@ -31,7 +32,7 @@ def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
     next_cursor = inbox.InboxCursor(tick.snapshot, tuple(batch.name for batch in batches)).to_json()
     if requests:
         return SensorResult(run_requests=requests, cursor=next_cursor)
-    waiting = f"waiting for {', '.join(tick.waiting)} to stop changing" if tick.waiting else f"nothing new in {folder}"
+    waiting = f"waiting for {'; '.join(tick.waiting)}" if tick.waiting else f"nothing new in {folder}"
     return SensorResult(skip_reason=waiting, cursor=next_cursor)
 
 

@@ -21,6 +21,16 @@ CREATE TABLE IF NOT EXISTS raw.loads (
 ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS bytes BIGINT;  -- warehouses built before it was recorded
 COMMENT ON TABLE raw.loads IS 'Every CRM file ever appended to the raw layer, once per content (SHA-256): its rows are in raw.<table>_load_<seq>. raw.<table> shows the current rows (latest load wins per id); raw.<table>_all every version.';
 
+CREATE TABLE IF NOT EXISTS raw.malformed_rows (
+    load_seq INTEGER NOT NULL,
+    table_name VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    line BIGINT NOT NULL,
+    detail VARCHAR NOT NULL,
+    text VARCHAR
+);
+COMMENT ON TABLE raw.malformed_rows IS 'CSV rows that could not be split into the header''s columns (too few or too many fields, an unclosed quote): the load, the physical line, why and the text as found. They are quarantined as malformed_row; the rest of the file loads.';
+
 CREATE TABLE IF NOT EXISTS audit.loads (
     run_id VARCHAR NOT NULL,
     file VARCHAR NOT NULL,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,14 @@ import pytest
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
 VALUEDATA = Path(sys.executable).parent / "valuedata"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory) -> Path:
+    """Runs record into a Dagster instance of the test session, not the repository's .dagster_home/."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
 
 
 @pytest.fixture

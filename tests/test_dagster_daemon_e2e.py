@@ -30,7 +30,7 @@ def daemon(tmp_path: Path, mini_input: Path):
     env = {**os.environ, "DAGSTER_HOME": str(home), "VALUEDATA_INPUT": str(mini_input),
            "VALUEDATA_WAREHOUSE": str(tmp_path / "warehouse" / "v.duckdb"),
            "VALUEDATA_DASHBOARDS": str(tmp_path / "dashboards"), "VALUEDATA_INBOX": str(tmp_path / "inbox"),
-           "VALUEDATA_SENSOR_INTERVAL_SECONDS": "1"}
+           "VALUEDATA_SENSOR_INTERVAL_SECONDS": "1", "VALUEDATA_INBOX_QUIET_SECONDS": "1"}
     log = (tmp_path / "daemon.log").open("w")
     process = subprocess.Popen([str(Path(sys.executable).parent / "dagster-daemon"), "run",
                                 "-m", "pipelines.definitions"],

@@ -190,6 +190,9 @@ def test_tables_follow_the_contract(drivers):
     assert effects.filter(pl.col("kind") != "attribute").height == 3 * (len(ROLES) + len(ITEMS))
     amount = effects.filter(kind="attribute", item_id="amount", segment="*").row(0, named=True)
     assert amount["status"] == "estimated" and "per standard deviation of log(1 + amount)" in amount["note"]
+    assert amount["or_ci_low"] < np.exp(0.3) < amount["or_ci_high"]  # planted: 0.3 per SD of log amount
+    segment = effects.filter(kind="attribute", segment="*", item_id="segment=process").row(0, named=True)
+    assert segment["significant"] and "against segment = discrete" in segment["note"]
     assert set(effects["status"]) <= {"estimated", "reference", "not_enough_data", "separation", "collinear"}
 
 
@@ -210,7 +213,7 @@ def test_lookalike_item_has_raw_lift_but_no_adjusted_effect(drivers):
 
 
 def test_null_items_are_rarely_significant(drivers):
-    effects = drivers[0].filter(pl.col("segment") == "*")
+    effects = drivers[0].filter(pl.col("segment") == "*", pl.col("kind") != "attribute")
     null_items = effects.filter(~pl.struct("kind", "item_id").is_in([{"kind": k, "item_id": i} for k, i in PLANTED]))
     assert null_items["significant"].sum() <= 1
 

@@ -13,6 +13,12 @@ from valuedata.errors import ValuedataError
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def no_quiet_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests look twice in a row; the quiet period has tests of its own (test_harden_inbox.py)."""
+    monkeypatch.setenv(inbox.QUIET_ENV, "0")
+
+
 def drop(folder: Path, name: str, text: str = "deal_id\nD1\n") -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +37,7 @@ def test_first_look_waits_second_unchanged_look_claims_the_whole_drop(tmp_path: 
     drop(tmp_path, "deals.csv")
     drop(tmp_path, "maps/controls.yaml", "map_id: controls\n")
     first = inbox.check_inbox(tmp_path, {}, NOW)
-    assert first.claimed is None and first.waiting == ("deals.csv", "maps/controls.yaml")
+    assert first.claimed is None and first.waiting == ("deals.csv: still changing", "maps/controls.yaml: still changing")
 
     second = inbox.check_inbox(tmp_path, first.snapshot, NOW)
     assert second.claimed is not None and second.claimed.parent == tmp_path / inbox.BATCHES
@@ -48,7 +54,7 @@ def test_a_file_still_growing_is_not_claimed(tmp_path: Path) -> None:
     with deals.open("a") as handle:
         handle.write("D2\n")
     second = inbox.check_inbox(tmp_path, first.snapshot, NOW)
-    assert second.claimed is None and second.waiting == ("deals.csv",)
+    assert second.claimed is None and second.waiting == ("deals.csv: still changing",)
     assert inbox.check_inbox(tmp_path, second.snapshot, NOW).claimed is not None
 
 
@@ -57,7 +63,7 @@ def test_a_drop_waits_for_a_changing_partial_download_but_never_claims_it(tmp_pa
     partial = drop(tmp_path, "engagements.csv.part", "engagement_id\n")
     first = inbox.check_inbox(tmp_path, {}, NOW)
     partial.write_text("engagement_id\nE1\n")
-    assert inbox.check_inbox(tmp_path, first.snapshot, NOW).waiting == ("engagements.csv.part",)
+    assert inbox.check_inbox(tmp_path, first.snapshot, NOW).waiting == ("engagements.csv.part: still changing",)
 
     stale = inbox.check_inbox(tmp_path, inbox.take_snapshot(tmp_path), NOW)
     assert stale.claimed is not None and sorted(p.name for p in stale.claimed.iterdir()) == ["deals.csv"]

@@ -25,6 +25,7 @@ NEW_DEAL = "D900,A900,Nine Hundred,manufacturing,r1,900,USD,2025-06-01,,open,inb
 def inbox_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "inbox"
     monkeypatch.setenv(inbox.INBOX_ENV, str(folder))
+    monkeypatch.setenv(inbox.QUIET_ENV, "0")
     return folder
 
 

@@ -25,7 +25,7 @@ def win_model_tables(context: AssetExecutionContext, warehouse: WarehouseResourc
 
 
 @multi_asset(specs=[AssetSpec(["analytics", t], group_name="analytics", kinds={"duckdb"},
-                              deps=[DRIVERS, COVERAGE, AssetKey(["core", "engagements"])]) for t in PLAYBOOK_TABLES])
+                              deps=[DRIVERS, COVERAGE, AssetKey(["core", "engagement_tags"])]) for t in PLAYBOOK_TABLES])
 def playbook_tables(warehouse: WarehouseResource):
     """The article's sales tools ranked by evidence: key players, questions, value propositions, and the
     hierarchy of value."""

@@ -1,24 +1,30 @@
-"""The leaders' dashboards: self-contained HTML written from the published warehouse on every run."""
+"""The leaders' dashboards: self-contained HTML written from the run's warehouse, published with it."""
 
 import os
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
-from pipelines.assets.publish import PUBLISH_KEY
+from pipelines.assets.publish import DASHBOARDS_KEY
 from pipelines.resources import WarehouseResource
 from valuedata.dashboards import build_dashboards
-from valuedata.warehouse.lifecycle import connect_read_only
 
 
-@asset(key=["dashboards", "site"], deps=[PUBLISH_KEY], group_name="dashboards", kinds={"plotly", "html"})
-def dashboards_site(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """Overview, drivers, reps, value map, open deals and drill-down pages, plus PNGs where a Chrome exists.
+def dashboards_asset(upstream: list[AssetKey]):
+    """The dashboards asset, after every warehouse asset of the run and before publish."""
 
-    Set VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export."""
-    settings = warehouse.settings
-    png = os.environ.get("VALUEDATA_DASHBOARD_PNG", "1") != "0"
-    with connect_read_only(settings.warehouse) as conn:
-        report = build_dashboards(conn, settings.dashboards, png=png)
-    context.log.info(report.summary())
-    return MaterializeResult(metadata={"index": str((settings.dashboards / "index.html").resolve()),
-                                       "bytes": report.total_bytes, "png": report.png_status})
+    @asset(key=DASHBOARDS_KEY, deps=upstream, group_name="dashboards", kinds={"plotly", "html"})
+    def dashboards_site(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+        """Overview, drivers, reps, value map, open deals and drill-down pages, plus PNGs where a Chrome exists.
+
+        Built from the run's staging warehouse into a folder beside the published one; publish swaps it in
+        right after the warehouse, so a failed or killed run leaves both as they were.
+        Set VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export."""
+        png = os.environ.get("VALUEDATA_DASHBOARD_PNG", "1") != "0"
+        with warehouse.connect() as conn:
+            report = build_dashboards(conn, warehouse.dashboards_staging, png=png)
+        context.log.info(report.summary())
+        index = warehouse.settings.dashboards / "index.html"
+        return MaterializeResult(metadata={"index": str(index.resolve()), "bytes": report.total_bytes,
+                                           "png": report.png_status})
+
+    return dashboards_site

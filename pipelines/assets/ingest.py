@@ -104,8 +104,8 @@ def unmapped_titles(warehouse: WarehouseResource) -> MaterializeResult:
     return MaterializeResult(metadata={"unmapped_titles": titles})
 
 
-@asset(key=["analytics", "deal_coverage"], deps=[AssetKey(["core", "engagements"])], group_name="analytics",
-       kinds={"duckdb"})
+@asset(key=["analytics", "deal_coverage"], deps=[AssetKey(["core", "engagements"]), AssetKey(["core", "engagement_tags"])],
+       group_name="analytics", kinds={"duckdb"})
 def deal_coverage(warehouse: WarehouseResource) -> MaterializeResult:
     """analytics.deal_coverage: per deal, key players engaged and map items presented, uncovered, asked."""
     with warehouse.connect() as conn:

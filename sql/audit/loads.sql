@@ -2,12 +2,23 @@
 -- rows read = rows loaded + rows quarantined (+ rows superseded by a later export of the same ids).
 INSERT INTO audit.loads (run_id, file, sha256, rows_read, rows_loaded, rows_quarantined, loaded_at, table_name,
                          reconciled, load_seq, rows_superseded, status)
-WITH read AS (
-    SELECT l.seq, v._file AS file, count(*) AS n
-    FROM raw.loads l JOIN raw.{{ table }}_all v ON v._load_seq = l.seq
-    WHERE l.table_name = '{{ table }}' GROUP BY ALL
+WITH counted AS (
+    SELECT _load_seq AS seq, _file AS file, count(*) AS n FROM raw.{{ table }}_all GROUP BY ALL
+    UNION ALL
+    SELECT load_seq, file, count(*) FROM raw.malformed_rows WHERE table_name = '{{ table }}' GROUP BY ALL
 ),
-current_rows AS (SELECT _load_seq AS seq, _file AS file, count(*) AS n FROM raw.{{ table }} GROUP BY ALL),
+read AS (  -- every file loaded, a header-only one too (0 rows read)
+    SELECT l.seq, coalesce(c.file, l.file) AS file, coalesce(sum(c.n), 0) AS n
+    FROM raw.loads l LEFT JOIN counted c ON c.seq = l.seq
+    WHERE l.table_name = '{{ table }}' AND l.sha256 IS NOT NULL GROUP BY ALL
+),
+current_rows AS (
+    SELECT seq, file, sum(n) AS n FROM (
+        SELECT _load_seq AS seq, _file AS file, count(*) AS n FROM raw.{{ table }} GROUP BY ALL
+        UNION ALL
+        SELECT load_seq, file, count(*) FROM raw.malformed_rows WHERE table_name = '{{ table }}' GROUP BY ALL
+    ) GROUP BY ALL
+),
 loaded AS (SELECT _load_seq AS seq, _file AS file, count(*) AS n FROM core.{{ table }} GROUP BY ALL),
 quarantined AS (
     SELECT load_seq AS seq, file, count(*) AS n FROM audit.quarantine WHERE table_name = '{{ table }}' GROUP BY ALL

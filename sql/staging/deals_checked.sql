@@ -8,6 +8,7 @@ WITH verdicts AS (
             WHEN d.variants > 1 THEN 'conflicting_duplicate'
             WHEN d.first_line IS NOT NULL AND t._line <> d.first_line THEN 'duplicate'
             WHEN t.created_at IS NULL OR (t.closed_at_text IS NOT NULL AND t.closed_at IS NULL) THEN 'bad_date'
+            WHEN staging.implausible(t.created_at) OR staging.implausible(t.closed_at) THEN 'implausible_date'
             WHEN t.amount_text IS NOT NULL AND (t.amount IS NULL OR t.amount < 0) THEN 'bad_amount'
             WHEN NOT regexp_full_match(t.currency, '[A-Z]{3}') THEN 'bad_currency'
             WHEN t.outcome IS NULL THEN 'bad_outcome'
@@ -21,6 +22,9 @@ WITH verdicts AS (
             WHEN 'duplicate' THEN 'exact copy of line ' || d.first_line || ', which loaded; remove the copy'
             WHEN 'bad_date' THEN 'created_at ''' || coalesce(t.created_at_text, '') || ''' / closed_at '''
                                   || coalesce(t.closed_at_text, '') || ''' must be ISO dates (YYYY-MM-DD)'
+            WHEN 'implausible_date' THEN CASE WHEN staging.implausible(t.created_at)
+                                              THEN staging.implausible_detail('created_at', t.created_at_text)
+                                              ELSE staging.implausible_detail('closed_at', t.closed_at_text) END
             WHEN 'bad_amount' THEN 'amount ''' || t.amount_text || ''' is not a number >= 0 (no thousands separators)'
             WHEN 'bad_currency' THEN 'currency ''' || t.currency || ''' is not a 3-letter ISO 4217 code'
             WHEN 'bad_outcome' THEN 'outcome ''' || t.outcome_text || ''' is not won, lost or open (Closed Won / Closed Lost also accepted)'

@@ -24,6 +24,7 @@ verdicts AS (
             WHEN u.variants > 1 THEN 'conflicting_duplicate'
             WHEN u.first_line IS NOT NULL AND t._line <> u.first_line THEN 'duplicate'
             WHEN t.occurred_at IS NULL THEN 'bad_date'
+            WHEN staging.implausible(t.occurred_at) THEN 'implausible_date'
             WHEN NOT t.deal_known THEN 'unknown_deal'
             WHEN t.role_id_given IS NOT NULL AND r.role_id IS NULL THEN 'unknown_role'
             WHEN k.unknown_ids IS NOT NULL THEN 'unknown_map_id'
@@ -34,6 +35,7 @@ verdicts AS (
             WHEN 'conflicting_duplicate' THEN 'engagement_id ' || t.engagement_id || ' appears on several different rows; keep one'
             WHEN 'duplicate' THEN 'exact copy of line ' || u.first_line || ', which loaded; remove the copy'
             WHEN 'bad_date' THEN 'occurred_at ''' || t.occurred_at_text || ''' is not an ISO date or timestamp'
+            WHEN 'implausible_date' THEN staging.implausible_detail('occurred_at', t.occurred_at_text)
             WHEN 'unknown_deal' THEN 'deal_id ' || t.deal_id || ' is not a loaded deal (missing from deals or quarantined there)'
             WHEN 'unknown_role' THEN 'role_id ' || t.role_id_given || ' is not a role of map '
                                      || coalesce(t.map_id, '(none: the deal''s segment has no map)') || '; correct it or add the role'

@@ -54,7 +54,11 @@ def run(input_dir: InputOpt = None, warehouse: WarehouseOpt = None, dashboards: 
 @app.command()
 def validate(input_dir: InputOpt = None, source: SourceOpt = None) -> None:
     """Check the inputs against the data contract without writing anything, and report every problem:
-    unreadable files and broken maps (which would stop a run) and rows that would be quarantined."""
+    unreadable files and broken maps (which would stop a run) and rows that would be quarantined.
+
+    Exit codes: 0 the inputs are valid (a run would quarantine nothing); 1 a problem was found (a run
+    would stop, or some rows would be quarantined: the report says which); 2 the command was misused
+    (an unknown option)."""
     from valuedata.ingest.validate import validate_input
 
     settings = Settings.resolve(input_dir, source=source)
@@ -92,11 +96,14 @@ def generate(out_dir: Annotated[Path, typer.Option("--out", help="Folder to writ
              deals: Annotated[int, typer.Option(help="How many deals.")] = 4000,
              seed: Annotated[int, typer.Option(help="Random seed: the same seed gives byte-identical files.")] = 42,
              world: Annotated[str, typer.Option(help="planted (documented drivers and rep habits), noise (outcomes are coin flips) or flat_reps (drivers, but every rep behaves alike).")] = "planted",
-             bad_rows: Annotated[int, typer.Option(help="How many rule-breaking rows to mix in (listed in _truth/bad_rows.csv).")] = 0) -> None:
+             bad_rows: Annotated[int, typer.Option(help="How many rule-breaking rows to mix in (listed in _truth/bad_rows.csv).")] = 0,
+             notes_share: Annotated[float, typer.Option(help="A notes world: every engagement's notes name its items, and this share of engagements has blank tag fields (e.g. 0.7).")] = 0.0,
+             notes_wording: Annotated[str, typer.Option(help="shared, or split: notes-only engagements use wording the field-tagged ones never do.")] = "shared") -> None:
     """Generate a realistic CRM dataset with known, planted effects (see docs/generator.md)."""
     from valuedata.generate import generate as make
 
-    summary = make(out_dir, deals=deals, seed=seed, world=world, bad_rows=bad_rows,
+    summary = make(out_dir, deals=deals, seed=seed, world=world, bad_rows=bad_rows, notes_share=notes_share,
+                   notes_wording=notes_wording,
                    progress=lambda msg: err.print(f"  {msg}", highlight=False))
     out.print(f"wrote {out_dir}: {summary}", highlight=False)
 

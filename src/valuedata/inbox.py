@@ -5,7 +5,11 @@
     <inbox>/archive/<run_id>/       loaded; REPORT.txt says how many rows went where
     <inbox>/rejected/<id>/          not loaded; REPORT.txt says why and how to resubmit
 
-A file is complete when its size and modification time did not change between two looks.
+A drop is claimed when every file in it is complete: unchanged between two looks and for the quiet period
+($VALUEDATA_INBOX_QUIET_SECONDS, default 60), and no CSV ends in an unfinished line (no final newline,
+or a quote left open). A tool that writes a completion marker (an empty file named READY) once it has
+copied everything gets its drop claimed at the next look, without the quiet period; the marker moves
+with the batch. An unfinished CSV is left alone however old it is.
 Files are only ever moved, never deleted; nothing under .batches/, archive/ or rejected/ is read again.
 """
 
@@ -15,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +30,9 @@ from valuedata.errors import ValuedataError
 from valuedata.warehouse.lifecycle import connect_read_only
 
 INBOX_ENV = "VALUEDATA_INBOX"
+QUIET_ENV = "VALUEDATA_INBOX_QUIET_SECONDS"
+DEFAULT_QUIET_SECONDS = 60
+MARKER = "READY"
 DEFAULT_INBOX = Path("inbox")
 BATCHES, ARCHIVE, REJECTED = ".batches", "archive", "rejected"
 REPORT = "REPORT.txt"
@@ -41,6 +49,31 @@ Snapshot = dict[str, tuple[int, int]]  # path relative to the inbox -> (size in 
 def inbox_dir() -> Path:
     """The inbox folder: $VALUEDATA_INBOX, else inbox/."""
     return Path(os.environ.get(INBOX_ENV) or DEFAULT_INBOX)
+
+
+def quiet_seconds() -> float:
+    """How long every file of a drop must stay unchanged before it is claimed: $VALUEDATA_INBOX_QUIET_SECONDS, else 60."""
+    value = os.environ.get(QUIET_ENV) or DEFAULT_QUIET_SECONDS
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        raise ValuedataError(f"{QUIET_ENV}={value!r} is not a number of seconds; set it to e.g. 60") from None
+
+
+def unfinished_reason(path: Path) -> str | None:
+    """Why a CSV looks cut off mid-copy (no final newline, or a quote left open), or None when it looks whole."""
+    if path.suffix.lower() != ".csv":
+        return None
+    quotes, last = 0, b""
+    with open(path, "rb") as handle:
+        while block := handle.read(8 << 20):
+            quotes += block.count(b'"')
+            last = block[-1:]
+    if last != b"\n":
+        return "its last line is unfinished (no newline at the end)" if last else "it is empty"
+    if quotes % 2:
+        return "a quoted value is still open at the end"
+    return None
 
 
 def take_snapshot(inbox: Path) -> Snapshot:
@@ -111,24 +144,44 @@ class InboxTick:
 
 
 def check_inbox(inbox: Path, previous: Snapshot, now: datetime) -> InboxTick:
-    """Claim the drop into .batches/<batch_id>/ once every file in the inbox is unchanged since `previous`.
+    """Claim the drop into .batches/<batch_id>/ once every file in the inbox is complete (see the module's
+    docstring); `waiting` says which files hold it back and why.
 
     A drop with a file valuedata would not read is moved, whole, to rejected/<batch_id>/ with a REPORT.txt.
     """
     inbox.mkdir(parents=True, exist_ok=True)
     current = take_snapshot(inbox)
-    changed = tuple(sorted(n for n, seen in current.items() if previous.get(n) != seen))
     drop = sorted(n for n in current if not is_temporary(n))
-    if changed or not drop:
-        return InboxTick(current, waiting=changed)
+    waiting = _waiting(inbox, current, previous, drop)
+    if waiting or not drop:
+        return InboxTick(current, waiting=waiting)
     batch_id = f"{now:%Y%m%d-%H%M%S}-{_digest(current, drop)}"
     remaining = {n: seen for n, seen in current.items() if n not in drop}
-    unexpected = {n: reason for n in drop if (reason := unexpected_reason(n))}
+    unexpected = {n: reason for n in drop if n != MARKER and (reason := unexpected_reason(n))}
     if unexpected:
         folder = _move(inbox, drop, inbox / REJECTED / batch_id)
         _write_report(folder, _unexpected_report(inbox, drop, unexpected, now))
         return InboxTick(remaining, rejected=folder)
     return InboxTick(remaining, claimed=_move(inbox, drop, inbox / BATCHES / batch_id))
+
+
+def _waiting(inbox: Path, current: Snapshot, previous: Snapshot, drop: list[str]) -> tuple[str, ...]:
+    """'<file>: <why>' for every file that is not complete yet."""
+    changed = [f"{n}: still changing" for n, seen in sorted(current.items()) if previous.get(n) != seen]
+    if changed:
+        return tuple(changed)
+    waiting = []
+    if MARKER not in current:
+        quiet = quiet_seconds()
+        for name in drop:
+            age = time.time() - current[name][1] / 1e9
+            if age < quiet:
+                waiting.append(f"{name}: changed {max(age, 0):.0f} s ago, waiting for {quiet:.0f} s without change")
+    for name in drop:
+        reason = unfinished_reason(inbox / name)
+        if reason:
+            waiting.append(f"{name}: {reason}; left alone until the copy is complete")
+    return tuple(waiting)
 
 
 def claimed_batches(inbox: Path) -> list[Path]:

@@ -69,7 +69,7 @@ def fit_booster(features: np.ndarray, outcome: np.ndarray) -> HistGradientBoosti
     on at most BOOSTING_ROWS evenly spaced rows (beyond that more rows change its AUC by less than the noise)."""
     rows = slice(None, None, -(-outcome.size // BOOSTING_ROWS))
     with boosting_threads(outcome.size):
-        return HistGradientBoostingClassifier(random_state=0).fit(features[rows], outcome[rows])
+        return HistGradientBoostingClassifier(early_stopping=True, random_state=0).fit(features[rows], outcome[rows])
 
 
 def boosted_probability(booster: HistGradientBoostingClassifier, features: np.ndarray) -> np.ndarray:

@@ -117,14 +117,17 @@ def compute_drivers(
     used = [c for c in dict.fromkeys([*MODEL_INPUTS, *attribute_columns]) if c in deals.columns]
     closed = closed_deals(deals.select(used), catalogue)
     effects, quality, models = [], [], {}
+    fitted: dict[tuple[int, tuple[str, ...]], tuple[TrainingSet, SegmentFit | None]] = {}
     for segment, rows, maps in fit_scopes(deals, closed, catalogue):
-        space = ItemSpace.from_catalogue(catalogue, maps)
-        training = build_training_set(segment, rows, space, attribute_columns, rules)
-        result = fit_segment(training)
-        effects.append(effect_table(training, result, catalogue))
+        scope = (rows.height, tuple(maps))  # one segment on every map is the '*' fit again: reuse it
+        if scope not in fitted:
+            training = build_training_set(segment, rows, ItemSpace.from_catalogue(catalogue, maps), attribute_columns, rules)
+            fitted[scope] = training, fit_segment(training)
+        training, result = fitted[scope]
+        effects.append(effect_table(training, result, catalogue).with_columns(segment=pl.lit(segment)))
         if result is not None:
             models[segment] = result.model
-            quality.append(quality_row(result, fitted_at))
+            quality.append(quality_row(result, fitted_at) | {"segment": segment})
     driver_effects = pl.concat(effects, how="vertical") if effects else pl.DataFrame(schema=DRIVER_EFFECTS_SCHEMA)
     return driver_effects, pl.DataFrame(quality, schema=MODEL_QUALITY_SCHEMA), models
 

@@ -117,7 +117,7 @@ def _score_group(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFra
 
 def _item_evidence(model: SegmentModel) -> pl.DataFrame:
     """The model's item evidence in item-column order."""
-    order = pl.DataFrame({"feature": model.items.names})
+    order = pl.DataFrame({"feature": model.items.names}, schema={"feature": pl.Utf8})
     return order.join(model.evidence, on="feature", how="left", maintain_order="left")
 
 
@@ -195,8 +195,8 @@ def _next_best_action(deals, model, catalogue, design, probability, evidence) ->
     candidate = missing & _actionable(deals, model, catalogue) & (coef > 0) & significant
     logit = special.logit(np.clip(probability, 1e-9, 1 - 1e-9))
     gain = special.expit(logit[:, None] + coef[None, :]) - probability[:, None]
-    ranking = np.where(candidate, gain, -np.inf)
-    best = ranking.argmax(axis=1)
+    ranking = np.column_stack([np.where(candidate, gain, -np.inf), np.full(deals.height, -np.inf)])
+    best = ranking.argmax(axis=1)  # the extra column keeps argmax defined for a model without items
     rows = np.flatnonzero(np.isfinite(ranking[np.arange(deals.height), best]))
     items = best[rows]
     text = _item_text(deals, model, catalogue, rows, items)

@@ -65,13 +65,19 @@ def win_models(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     }
 
 
+# Per engagement, the questions asked and issues uncovered that count (CRM fields and trusted notes tags).
+ENGAGEMENT_TAGS = """SELECT deal_id, coalesce(list(item_id) FILTER (WHERE kind = 'question'), []) AS questions,
+                            coalesce(list(item_id) FILTER (WHERE kind = 'issue'), []) AS issues
+                     FROM core.engagement_tags WHERE kind IN ('question', 'issue') GROUP BY engagement_id, deal_id"""
+
+
 def playbook_frames(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """The evidence-ranked playbook and the hierarchy of value, from analytics.driver_effects."""
     maps = MapTables.read(conn)
     playbook = build_playbook(
         conn.sql("SELECT * FROM analytics.driver_effects").pl(), maps.items, maps.roles, maps.links,
         conn.sql("SELECT deal_id, segment, map_id FROM analytics.deal_coverage").pl(),
-        conn.sql("SELECT deal_id, questions, issues FROM core.engagements").pl())
+        conn.sql(ENGAGEMENT_TAGS).pl())
     return {"playbook": playbook, "value_hierarchy": build_value_hierarchy(playbook, maps.items)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,3 +71,22 @@ def _write(path: Path, text: str) -> int:
     tmp.write_bytes(data)
     os.replace(tmp, path)
     return len(data)
+
+
+def swap_in(built: Path, target: Path) -> None:
+    """Replace the folder `target` by the folder `built` beside it (`<name>.building`): the old one is renamed
+    aside, the new one renamed in, then the old one removed. A browser never sees a mix of two builds; when
+    another build swaps in at the same moment, the last one wins."""
+    old = built.with_name(built.name.removesuffix(".building") + ".previous")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(5):
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.rename(target, old)
+        try:
+            os.rename(built, target)
+            break
+        except OSError:
+            if not target.exists():
+                raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -15,6 +15,7 @@ from . import spec as S
 from .bad_rows import inject
 from .behaviour import Behaviour, logit, rep_shifts, sigmoid, simulate
 from .mapindex import MapIndex, load_map
+from .notes import write_notes
 
 _EPOCH_DAY = int((np.datetime64(S.FIRST_DAY) - np.datetime64("1970-01-01")).astype(int))
 _HORIZON = int((np.datetime64(S.SNAPSHOT_DAY) - np.datetime64(S.FIRST_DAY)).astype(int)) + 1
@@ -46,15 +47,20 @@ def _table(values: list[str], codes: np.ndarray) -> pl.Series:
 
 
 def generate(out_dir: Path, deals: int = 4000, seed: int = 42, *, world: str = "planted", bad_rows: int = 0,
-             reps: int = 24, progress: Callable[[str], None] | None = None) -> dict:
+             reps: int = 24, notes_share: float = 0.0, notes_wording: str = "shared",
+             progress: Callable[[str], None] | None = None) -> dict:
     """Write maps/, deals.csv, reps.csv, engagements.csv and _truth/ into ``out_dir``; return a summary.
 
     The same arguments always give byte-identical files. ``world`` is ``planted`` (item effects and rep
     habits), ``noise`` (outcomes independent of everything) or ``flat_reps`` (item effects, identical reps).
     ``bad_rows`` injects that many rule-breaking rows, listed in ``_truth/bad_rows.csv``.
+    ``notes_share`` > 0 makes a notes world (see ``notes.py``): every engagement's notes mention its items,
+    that share of engagements has blank tag fields, and ``_truth/engagement_items.csv`` lists every item.
     """
     if world not in S.WORLDS:
         raise ValueError(f"world must be one of {', '.join(S.WORLDS)}, not {world!r}")
+    if not 0.0 <= notes_share <= 1.0:
+        raise ValueError(f"notes_share must be between 0 and 1, not {notes_share}")
     if deals < 20 or reps < 1 or bad_rows < 0 or bad_rows > deals // 4:
         raise ValueError("need deals >= 20, reps >= 1 and 0 <= bad_rows <= deals / 4")
     say = progress or (lambda _msg: None)
@@ -86,7 +92,14 @@ def generate(out_dir: Path, deals: int = 4000, seed: int = 42, *, world: str = "
     say("building engagements")
     deal_ids = _ids("D", np.arange(1, deals + 1), 7)
     deals_df = _deals_frame(d, deal_ids, rep_ids, maps, seed)
-    eng_df = _engagements_frame(d, behaviour, maps, deal_ids, seed)
+    eng_df, item_pairs, map_of_row = _engagements_frame(d, behaviour, maps, deal_ids, seed)
+    if notes_share:
+        say(f"writing notes ({notes_share:.0%} of engagements with notes only, {notes_wording} wording)")
+        eng_df, items_truth = write_notes(eng_df, item_pairs, maps, map_of_row, _rng(seed, "notes"),
+                                          notes_share, notes_wording)
+        items_truth.write_csv(out / "_truth" / "engagement_items.csv")
+    else:
+        (out / "_truth" / "engagement_items.csv").unlink(missing_ok=True)
     reps_df = _reps_frame(rep_ids, seed)
 
     say("writing truth")
@@ -112,7 +125,7 @@ def generate(out_dir: Path, deals: int = 4000, seed: int = 42, *, world: str = "
 
     return {
         "out_dir": str(out), "world": world, "seed": seed, "deals": deals, "open_deals": int(d["open"].sum()),
-        "engagements": engagements, "reps": reps,
+        "engagements": engagements, "reps": reps, "notes_share": notes_share,
         "win_rate": round(float(d["won"][~d["open"]].mean()), 4), "bad_rows_listed": listed,
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -215,8 +228,9 @@ def _reps_frame(rep_ids: pl.Series, seed: int) -> pl.DataFrame:
 
 
 def _engagements_frame(d: dict, behaviour: list, maps: list[MapIndex], deal_ids: pl.Series,
-                       seed: int) -> pl.DataFrame:
-    """Merge the segments' engagement rows, give them dates, contacts and messy titles, and format them."""
+                       seed: int) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """Merge the segments' engagement rows, give them dates, contacts and messy titles, and format them.
+    Also returns every (row, kind, item_id) the rows carry and the map index of each row."""
     acc_global = _account_offsets(d)[d["seg"]] + d["account"]
     titles, roles, item_ids = [], [], {k: [] for k in ("value_proposition", "issue", "question")}
     parts: dict[str, list] = {k: [] for k in ("deal", "role", "title", "slot")}
@@ -268,6 +282,7 @@ def _engagements_frame(d: dict, behaviour: list, maps: list[MapIndex], deal_ids:
 
     clock = _table([f"T{h:02d}:{m:02d}:{x:02d}" for h in range(24) for m in range(60) for x in range(60)], tod)
     date = _dates(day)
+    item_pairs = _item_pairs(pairs, item_ids, rank)
     columns = {
         "engagement_id": _ids("E", np.arange(1, n + 1), 8),
         "deal_id": deal_ids.gather(deal),
@@ -284,7 +299,17 @@ def _engagements_frame(d: dict, behaviour: list, maps: list[MapIndex], deal_ids:
         columns[column] = _join_per_row(key // width, key % width, item_ids[kind], n)
     no_note = np.array([o == "" for o in S.NOTE_OPENERS])[opener]
     columns["notes"] = _when(no_note, None, _table(S.NOTE_OPENERS, opener) + _table(S.NOTE_TAILS, tail))
-    return pl.DataFrame(columns).with_columns(pl.all().replace("", None))
+    return pl.DataFrame(columns).with_columns(pl.all().replace("", None)), item_pairs, d["seg"][deal]
+
+
+def _item_pairs(pairs: dict[str, list], item_ids: dict[str, list[str]], rank: np.ndarray) -> pl.DataFrame:
+    """(row, kind, item_id) for every item of every engagement row (rows in their final order)."""
+    frames = []
+    for kind, parts in pairs.items():
+        rows = np.concatenate([r for r, _ in parts])
+        frames.append(pl.DataFrame({"row": rank[rows], "kind": pl.repeat(kind, len(rows), eager=True),
+                                    "item_id": _table(item_ids[kind], np.concatenate([i for _, i in parts]))}))
+    return pl.concat(frames)
 
 
 def _join_per_row(row: np.ndarray, code: np.ndarray, ids: list[str], n: int) -> pl.Series:

@@ -8,12 +8,14 @@ in a later export supersedes its earlier version); older versions stay queryable
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from valuedata.errors import InputError, Problem
 from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal
@@ -83,7 +85,8 @@ def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[st
                 pairs.append((table, path))
             elif folder == input_dir and table not in OPTIONAL_TABLES:
                 problems.append(Problem(str(input_dir / f"{table}.csv"), "file", "is missing",
-                                        f"export {table} from the CRM as {table}.csv (or .parquet); see CONTRACT §1"))
+                                        f"export {table} from the CRM as {table}.csv (or .parquet); "
+                                        "see docs/contract.md, 'Input files'"))
     if problems:
         raise InputError(problems)
     return pairs
@@ -92,22 +95,27 @@ def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[st
 def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id: str) -> Load:
     """Read a file into its own raw load table unless its content is already loaded; register it.
     The file is hashed while DuckDB reads it, unless an earlier load of the table has the same size:
-    then it may be the same content, and the hash decides first whether to read it at all."""
+    then it may be the same content, and the hash decides first whether to read it at all.
+    Rows of a CSV that cannot be split into the header's columns go to raw.malformed_rows."""
     size = path.stat().st_size
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(file_sha256, path)
+        scanned = pool.submit(scan_file, path)
         if _maybe_loaded(conn, table, size):
-            known = _known_load(conn, table, path, digest.result())
+            known = _known_load(conn, table, path, scanned.result().sha256)
             if known is not None:
                 return known
         seq = _next_seq(conn)
         target = load_table(table, seq)
-        _read_into(conn, target, path)
-        sha = digest.result()
+        malformed = _read_into(conn, target, path, seq, table)
+        scan = scanned.result()
     columns = _normalise_headers(conn, target, path, table)
     rows = fetch_one(conn, f"SELECT count(*) FROM {target}")[0]
-    _register(conn, seq, table, str(path), sha, size, rows, columns, 2 if path.suffix.lower() == ".csv" else 1, run_id)
-    return Load(seq, table, str(path), sha, rows, columns, new=True)
+    csv_file = path.suffix.lower() == ".csv"
+    if csv_file and store_physical_lines(conn, target, path, scan, rows, malformed):
+        columns += (LINEAGE_LINE,)
+    _register(conn, seq, table, str(path), scan.sha256, size, rows + len(malformed), columns, 2 if csv_file else 1,
+              run_id)
+    return Load(seq, table, str(path), scan.sha256, rows + len(malformed), columns, new=True)
 
 
 def _maybe_loaded(conn: duckdb.DuckDBPyConnection, table: str, size: int) -> bool:
@@ -180,20 +188,145 @@ def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
 
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file, read in 8 MiB blocks."""
+    return scan_file(path).sha256
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """A file's SHA-256 and how many physical lines it has."""
+
+    sha256: str
+    lines: int
+
+
+def scan_file(path: Path) -> FileScan:
+    """Hash a file and count its lines (a last line without a newline counts), in 8 MiB blocks."""
     h = hashlib.sha256()
+    newlines, last = 0, b"\n"
     with open(path, "rb") as handle:
         while block := handle.read(8 << 20):
             h.update(block)
-    return h.hexdigest()
+            newlines += block.count(b"\n")
+            last = block[-1:]
+    return FileScan(h.hexdigest(), newlines + (last != b"\n"))
 
 
-def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path) -> None:
+def _read_into(conn: duckdb.DuckDBPyConnection, target: str, path: Path, seq: int, table: str) -> list[Malformed]:
+    """Read a file into `target` as text. A CSV is read with the columns of its header and no guessing, so a
+    malformed row (too few or too many fields, an unclosed quote) is set aside instead of spoiling the file:
+    those rows are returned and recorded in raw.malformed_rows."""
     source = quote_literal(str(path))
     if path.suffix.lower() == ".parquet":
-        statement = f"CREATE OR REPLACE TABLE {target} AS SELECT COLUMNS(*)::VARCHAR FROM read_parquet({source})"
-    else:
-        statement = (f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv({source}, header = true, "
-                     "all_varchar = true, quote = '\"', escape = '\"')")
+        _execute(conn, f"CREATE OR REPLACE TABLE {target} AS SELECT COLUMNS(*)::VARCHAR FROM read_parquet({source})",
+                 path)
+        return []
+    header, delimiter = csv_header(path)
+    columns = "{" + ", ".join(f"{quote_literal(c)}: 'VARCHAR'" for c in header) + "}"
+    rejects = f"rejects_{seq}"
+    _execute(conn, f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM read_csv({source}, auto_detect = false, "
+                   f"header = true, delim = {quote_literal(delimiter)}, quote = '\"', escape = '\"', "
+                   f"columns = {columns}, store_rejects = true, rejects_table = '{rejects}_errors', "
+                   f"rejects_scan = '{rejects}_scans')", path)
+    found = conn.execute(f"SELECT line_byte_position, string_agg(DISTINCT error_type, ', '), "
+                         f"first(csv_line ORDER BY error_type) FROM {rejects}_errors "
+                         f"GROUP BY line_byte_position ORDER BY line_byte_position").fetchall()
+    conn.execute(f"DROP TABLE {rejects}_errors; DROP TABLE {rejects}_scans")
+    malformed = [Malformed(line, _malformed_detail(kinds, text, len(header), line), text.strip("\r\n"))
+                 for line, (_, kinds, text) in zip(byte_lines(path, [f[0] for f in found]), found)]
+    if malformed:
+        conn.executemany("INSERT INTO raw.malformed_rows VALUES (?, ?, ?, ?, ?, ?)",
+                         [[seq, table, str(path), m.line, m.detail, m.text] for m in malformed])
+    return malformed
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A CSV row that could not be split into the header's columns: its first physical line, why, its text."""
+
+    line: int
+    detail: str
+    text: str
+
+
+def _malformed_detail(kinds: str, text: str, expected: int, line: int) -> str:
+    """How to fix a malformed row, in words."""
+    if "ENCODING" in kinds or "UNICODE" in kinds:
+        return "the row is not valid UTF-8 text; export the file again as UTF-8"
+    if "LINE SIZE" in kinds:
+        return "the row is longer than DuckDB reads in one line (2 MB); check for an unclosed quote above it"
+    if "UNQUOTED" in kinds:
+        lines = text.strip("\r\n").count("\n")
+        where = f" (it runs on to line {line + lines}, read as one row)" if lines else ""
+        return (f"a quoted value is not closed properly{where}; close the quote, or double a quote inside a "
+                "quoted value (\"\")")
+    found = len(next(csv.reader([text.strip("\r\n")]), []))
+    return (f"the row has {found} field(s) but the header has {expected} ({kinds.lower()}); quote values that "
+            "contain a comma, and check the row was not cut short")
+
+
+def csv_header(path: Path) -> tuple[list[str], str]:
+    """A CSV's column names and delimiter (the one of , ; tab | used most in the header line)."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        first = handle.readline()
+        delimiter = max((",", ";", "\t", "|"), key=first.count)
+        handle.seek(0)
+        header = next(csv.reader(handle, delimiter=delimiter), [])
+    if not header or not any(c.strip() for c in header):
+        raise InputError([Problem(str(path), "line 1", "the file has no header row",
+                                  "export it again with the column names on the first line")])
+    names: list[str] = []
+    for index, name in enumerate(header):
+        name = name or f"column{index}"
+        names.append(name if name not in names else f"{name}_{index}")
+    return names, delimiter
+
+
+def byte_lines(path: Path, positions: list[int]) -> list[int]:
+    """The physical line (1-based) at each byte position of a file (positions in ascending order)."""
+    lines, counted, offset = [], 0, 0
+    with open(path, "rb") as handle:
+        for position in positions:
+            counted += handle.read(max(position - offset, 0)).count(b"\n")
+            offset = max(position, offset)
+            lines.append(counted + 1)
+    return lines
+
+
+def store_physical_lines(conn: duckdb.DuckDBPyConnection, target: str, path: Path, scan: FileScan, rows: int,
+                         malformed: list[Malformed]) -> bool:
+    """Give each row of a CSV load its physical line in a _source_line column when its position does not tell it;
+    whether the column was added. When each row is one line and nothing was skipped (the usual case) the line
+    is the row's position plus 2; otherwise (values spanning lines, blank lines, malformed rows) the lines are
+    found by reading the file with Python's csv module."""
+    if not malformed and scan.lines == rows + 1:
+        return False
+    if LINEAGE_LINE in [c[0] for c in conn.execute(f"DESCRIBE {target}").fetchall()]:
+        return False
+    rejected = {m.line for m in malformed}
+    starts = [line for line in record_lines(path) if line not in rejected and line > 1]
+    if len(starts) != rows:  # the two readers disagree: keep the position (an estimate) rather than guess
+        return False
+    conn.register("source_lines_frame", pl.DataFrame({LINEAGE_LINE: starts}, schema={LINEAGE_LINE: pl.Int64}))
+    conn.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {target} POSITIONAL JOIN source_lines_frame")
+    conn.unregister("source_lines_frame")
+    return True
+
+
+def record_lines(path: Path) -> list[int]:
+    """The first physical line of every non-blank record of a CSV (header included)."""
+    csv.field_size_limit(1 << 30)
+    _, delimiter = csv_header(path)
+    starts, end = [], 0
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        for record in reader:
+            if record:
+                starts.append(end + 1)
+            end = reader.line_num
+    return starts
+
+
+def _execute(conn: duckdb.DuckDBPyConnection, statement: str, path: Path) -> None:
     try:
         conn.execute(statement)
     except duckdb.Error as exc:

@@ -85,6 +85,8 @@ def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
     if table == "engagements":
         run_sql(conn, "staging/title_roles.sql")
     run_sql(conn, f"core/{table}.sql", **core_values)
+    if table == "deals":
+        _record_deal_attributes(conn, attributes)
     run_sql(conn, "staging/rejected.sql", **keys)
     conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE temp.{table}_duplicates; DROP VIEW temp.{table}_typed; "
                  "DROP TABLE IF EXISTS temp.title_roles")
@@ -120,7 +122,6 @@ class DealAttribute:
     name: str
     source: str
     data_type: str
-    filled: int
 
     @property
     def select(self) -> str:
@@ -130,7 +131,7 @@ class DealAttribute:
 
 
 def _deal_attributes(conn: duckdb.DuckDBPyConnection) -> list[DealAttribute]:
-    """Type the extra deal columns (DOUBLE when every value is a number) and record them in core.deal_attributes."""
+    """The extra deal columns, typed DOUBLE when every value is a number."""
     extra = [c for c in input_columns(conn, "deals") if c not in KNOWN_COLUMNS["deals"]]
     attributes = []
     for column in extra:
@@ -138,15 +139,22 @@ def _deal_attributes(conn: duckdb.DuckDBPyConnection) -> list[DealAttribute]:
         filled, numeric = fetch_one(
             conn, f"SELECT count(staging.clean({ident})), count(TRY_CAST(staging.clean({ident}) AS DOUBLE)) FROM raw.deals")
         name = column if column not in DEAL_COLUMNS else f"attr_{column}"
-        attributes.append(DealAttribute(name, column, "DOUBLE" if filled and filled == numeric else "VARCHAR", filled))
+        attributes.append(DealAttribute(name, column, "DOUBLE" if filled and filled == numeric else "VARCHAR"))
+    return attributes
+
+
+def _record_deal_attributes(conn: duckdb.DuckDBPyConnection, attributes: list[DealAttribute]) -> None:
+    """core.deal_attributes: each attribute with how many loaded deals (core.deals, quarantined rows left out)
+    have a value."""
+    counts = fetch_one(conn, "SELECT " + ", ".join(f"count({quote_ident(a.name)})" for a in attributes)
+                       + " FROM core.deals") if attributes else ()
     frame = pl.DataFrame([{"name": a.name, "source_column": a.source, "data_type": a.data_type,
-                           "deals_with_value": a.filled} for a in attributes],
+                           "deals_with_value": n} for a, n in zip(attributes, counts)],
                          schema={"name": pl.String, "source_column": pl.String, "data_type": pl.String,
                                  "deals_with_value": pl.Int64})
     conn.register("deal_attributes_frame", frame)
     run_sql(conn, "core/deal_attributes.sql")
     conn.unregister("deal_attributes_frame")
-    return attributes
 
 
 def _table_load(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:

@@ -10,6 +10,7 @@ import duckdb
 from valuedata.errors import InputError, Problem
 from valuedata.ingest import steps
 from valuedata.ingest.prepared import native_input
+from valuedata.tagging.warehouse import notes_summary
 from valuedata.warehouse.sql import run_sql
 
 EXAMPLES_PER_RULE = 3
@@ -49,6 +50,13 @@ class ValidationReport:
         return lines
 
 
+def _in_user_folder(problem: Problem, scratch: Path, input_dir: Path) -> Problem:
+    """The problem with the scratch folder of a converted export replaced by the user's input folder."""
+    if scratch == input_dir or not problem.file.startswith(str(scratch)):
+        return problem
+    return Problem(str(input_dir) + problem.file[len(str(scratch)):], problem.where, problem.problem, problem.fix)
+
+
 def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
     """Check an input folder against the contract without writing anything."""
     report = ValidationReport()
@@ -62,6 +70,7 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
                 step()
             except InputError as exc:
                 report.fatal += exc.problems
+        report.fatal = [_in_user_folder(p, prepared.dir, input_dir) for p in report.fatal]
         if report.fatal:
             return report
         report.loads = steps.load_checked_tables(conn)
@@ -70,4 +79,5 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
             f"ORDER BY line) AS k FROM audit.quarantine) WHERE k <= {EXAMPLES_PER_RULE} "
             "ORDER BY table_name, rule, line").fetchall()
         report.unmapped_titles = steps.build_unmapped_titles(conn)
+        report.notes += [line for line in [notes_summary(conn)] if line]
     return report

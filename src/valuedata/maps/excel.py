@@ -10,6 +10,10 @@ Layout (one header row per sheet; `;` separates list items in a cell):
   questions            map_id, role_id, id, text, uncovers, impact, priority
 
 Rows keep the maps' order. An empty cell means "not given" (the map's default applies).
+
+The export never writes a formula: text starting with = + - or @ is written as a text cell (shown as
+typed, never evaluated). The import reads values: a formula's value saved by Excel is used, a formula
+with no saved value is refused, naming its sheet, row and column.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import ValidationError
 
 from valuedata.errors import InputError, Problem
-from valuedata.maps.load import load_maps, map_files, reference_problems
+from valuedata.maps.load import YAML_LOADER, load_maps, map_files, reference_problems
 from valuedata.maps.models import ValueMap
 
 MAP_COLUMNS = ("map_id", "name", "segment", "version")
@@ -47,6 +51,7 @@ LISTS = ("title_patterns", "addresses", "uncovers")
 BOOLS = ("impact", "key_player")
 INTS = ("priority",)
 SEPARATOR = "; "
+FORMULA_STARTS = ("=", "+", "-", "@")
 _REFERENCE = re.compile(r"roles\[(?P<role>[^\]]+)\]\.(?P<kind>\w+)\[(?P<index>\d+)\]")
 
 
@@ -93,7 +98,7 @@ def import_workbook(xlsx: Path, maps_dir: Path) -> list[Path]:
 def _read_map(path: Path) -> dict:
     """A map file as plain data."""
     text = path.read_text(encoding="utf-8-sig")
-    return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    return json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=YAML_LOADER)
 
 
 def _write_sheet(sheet, columns: tuple[str, ...], rows: list[dict]) -> None:
@@ -104,15 +109,21 @@ def _write_sheet(sheet, columns: tuple[str, ...], rows: list[dict]) -> None:
     for row in rows:
         sheet.append([SEPARATOR.join(row[c]) if c in LISTS and row.get(c) is not None else row.get(c)
                       for c in columns])
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"  # text, not a formula
+                cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
     sheet.freeze_panes = "A2"
     for letter, column in zip("ABCDEFGH", columns):
         sheet.column_dimensions[letter].width = 60 if column in ("text", "statement", "name") else 22
 
 
 def _read_sheets(xlsx: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[Problem]]:
-    """(row number, {column: value}) per non-empty row of each known sheet; header problems."""
+    """(row number, {column: value}) per non-empty row of each known sheet; header problems and formulas
+    that have no saved value."""
     try:
         book = load_workbook(xlsx, read_only=True, data_only=True)
+        formulas = load_workbook(xlsx, read_only=True, data_only=False)
     except (OSError, ValueError, KeyError, BadZipFile, InvalidFileException) as exc:
         return {}, [Problem(xlsx.name, "workbook", f"cannot be opened as .xlsx ({exc})",
                             "save it from Excel as an .xlsx workbook")]
@@ -129,11 +140,31 @@ def _read_sheets(xlsx: Path) -> tuple[dict[str, list[tuple[int, dict]]], list[Pr
             problems.append(Problem(xlsx.name, f"sheet {name}, row 1", f"missing column(s): {', '.join(missing)}",
                                     f"the header must be: {', '.join(SHEETS[name])}"))
             continue
+        problems += _unsaved_formulas(formulas[name], rows, header, name, xlsx.name)
         sheets[name] = [(number, {c: v for c, v in zip(header, row) if c in SHEETS[name]})
                         for number, row in enumerate(rows[1:], start=2)
                         if any(v is not None and str(v).strip() for v in row)]
     book.close()
+    formulas.close()
     return sheets, problems
+
+
+def _unsaved_formulas(sheet, values: list[tuple], header: list[str], name: str, book: str) -> list[Problem]:
+    """A problem per formula cell whose value Excel did not save (its value would read as empty)."""
+    problems = []
+    for row in sheet.iter_rows():
+        for cell in row:
+            if getattr(cell, "data_type", None) != "f":
+                continue
+            r, c = cell.row, cell.column
+            if r <= len(values) and c <= len(values[r - 1]) and values[r - 1][c - 1] is not None:
+                continue
+            column = header[c - 1] if c <= len(header) and header[c - 1] else f"#{c}"
+            problems.append(Problem(book, f"sheet {name}, row {r}, column {column} (cell {cell.coordinate})",
+                                    f"is a formula ({cell.value}) with no saved value, so it would read as empty",
+                                    "type the value itself (a text starting with = needs a ' in front), or open "
+                                    "and save the workbook in Excel so the formula's result is saved"))
+    return problems
 
 
 def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
@@ -154,7 +185,7 @@ def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
             continue
         maps[map_id] = {**record, "roles": []}
         where[map_id] = {(): ("maps", number)}
-    roles: dict[tuple, dict] = {}
+    roles: dict[tuple, tuple[dict, int]] = {}  # (map_id, role_id) -> (role, its index in the map)
     for sheet in ("roles", *ITEM_COLUMNS):
         for number, row in sheets.get(sheet, []):
             record, row_problems = _record(row, SHEETS[sheet], sheet, number, book)
@@ -167,16 +198,15 @@ def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
                 continue
             if sheet == "roles":
                 maps[map_id]["roles"].append(record)
-                roles[(map_id, role_id)] = record
+                roles[(map_id, role_id)] = (record, len(maps[map_id]["roles"]) - 1)
                 where[map_id][("roles", len(maps[map_id]["roles"]) - 1)] = (sheet, number)
                 continue
-            role = roles.get((map_id, record.pop("role_id", None)))
+            role, index = roles.get((map_id, record.pop("role_id", None)), (None, None))
             if role is None:
                 problems.append(Problem(book, here, f"role_id '{role_id}' is not a role of map '{map_id}'",
                                         "use a role_id from sheet roles for that map"))
                 continue
             role.setdefault(sheet, []).append(record)
-            index = maps[map_id]["roles"].index(role)
             where[map_id][("roles", index, sheet, len(role[sheet]) - 1)] = (sheet, number)
     return list(maps.values()), where, problems
 

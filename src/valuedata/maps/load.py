@@ -13,6 +13,7 @@ from valuedata.errors import InputError, Problem
 from valuedata.maps.models import ValueMap
 
 MAP_SUFFIXES = (".yaml", ".yml", ".json")
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser: ~5x faster on big maps
 
 
 def map_files(maps_dir: Path) -> list[Path]:
@@ -30,7 +31,8 @@ def load_maps(maps_dir: Path, overlay_dir: Path | None = None) -> list[ValueMap]
     files = [chosen[name] for name in sorted(chosen)]
     if not files:
         raise InputError([Problem(str(maps_dir), "folder", "no value maps (*.yaml, *.yml, *.json) found",
-                                  "add at least one map; see CONTRACT §1.1 or seeds/maps/ for an example")])
+                                  "add at least one map; see docs/contract.md, 'Value maps', "
+                                  "or seeds/maps/ for an example")])
     problems: list[Problem] = []
     maps: list[ValueMap] = []
     for path in files:
@@ -48,7 +50,7 @@ def parse_map_file(path: Path) -> tuple[ValueMap | None, list[Problem]]:
     """One map file: the map (when it is valid) and every problem found in it."""
     try:
         text = path.read_text(encoding="utf-8-sig")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=YAML_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = _parse_error_place(exc)
         return None, [Problem(str(path), where, f"cannot be parsed: {_first_line(exc)}",
@@ -128,13 +130,14 @@ def _schema_problem(path: Path, data: dict, err: dict) -> Problem:
     if kind == "missing":
         return Problem(str(path), where, "is required but missing", f"add `{loc[-1]}:`")
     if kind == "extra_forbidden":
-        return Problem(str(path), where, "is not a known key", "remove it or check its spelling against CONTRACT §1.1")
+        return Problem(str(path), where, "is not a known key",
+                       "remove it or check its spelling against docs/contract.md, 'Value maps'")
     if kind == "string_pattern_mismatch":
         return Problem(str(path), where, f"'{err.get('input')}' is not a valid id",
                        "use lower-case letters, digits, '_' (and '-' in map ids)")
     if kind == "too_short" and loc and loc[-1] == "roles":
         return Problem(str(path), where, "the map has no roles", "add at least one role (a key player)")
-    return Problem(str(path), where, err["msg"], "correct the value; see CONTRACT §1.1")
+    return Problem(str(path), where, err["msg"], "correct the value; see docs/contract.md, 'Value maps'")
 
 
 def _key_path(data: object, loc: tuple) -> str:

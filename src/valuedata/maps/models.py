@@ -1,4 +1,4 @@
-"""Typed models of a customer value map (CONTRACT §1.1)."""
+"""Typed models of a customer value map (docs/contract.md, 'Value maps')."""
 
 from __future__ import annotations
 
@@ -18,12 +18,14 @@ class _Strict(BaseModel):
 
 
 class Item(_Strict):
-    """An objective, metric, strategy or issue of a role."""
+    """An objective, metric, strategy or issue of a role. ``keywords``: words reps write in call notes
+    when they mean this item (read by the notes tagger; see docs/notes.md)."""
 
     id: str = Field(pattern=ITEM_ID)
     text: str = Field(min_length=1)
     impact: bool = False
     priority: int | None = Field(default=None, ge=1)
+    keywords: list[str] = Field(default_factory=list)
 
 
 class ValueProposition(_Strict):
@@ -34,6 +36,7 @@ class ValueProposition(_Strict):
     addresses: list[str] = Field(default_factory=list)
     impact: bool = True
     priority: int | None = Field(default=None, ge=1)
+    keywords: list[str] = Field(default_factory=list)
 
 
 class Question(_Strict):
@@ -44,6 +47,7 @@ class Question(_Strict):
     uncovers: list[str] = Field(default_factory=list)
     impact: bool = False
     priority: int | None = Field(default=None, ge=1)
+    keywords: list[str] = Field(default_factory=list)
 
 
 class Role(_Strict):

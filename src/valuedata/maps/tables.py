@@ -10,7 +10,8 @@ import polars as pl
 from valuedata.maps.models import ValueMap
 
 ITEM_SCHEMA = {"map_id": pl.String, "role_id": pl.String, "kind": pl.String, "item_id": pl.String,
-               "text": pl.String, "impact": pl.Boolean, "priority": pl.Int32, "position": pl.Int32}
+               "text": pl.String, "impact": pl.Boolean, "priority": pl.Int32, "position": pl.Int32,
+               "keywords": pl.List(pl.String)}
 LINK_SCHEMA = {"map_id": pl.String, "from_kind": pl.String, "from_id": pl.String, "relation": pl.String,
                "to_kind": pl.String, "to_id": pl.String}
 
@@ -56,7 +57,8 @@ def _items_frame(maps: list[ValueMap]) -> pl.DataFrame:
                     text = item.statement if kind == "value_proposition" else item.text
                     rows.append({"map_id": m.map_id, "role_id": r.role_id, "kind": kind, "item_id": item.id,
                                  "text": text, "impact": item.impact, "priority": item.priority,
-                                 "position": position})
+                                 "position": position,
+                                 "keywords": [k.strip().lower() for k in item.keywords if k.strip()]})
     return pl.DataFrame(rows, schema=ITEM_SCHEMA)
 
 

@@ -3,23 +3,31 @@
 Analysts keep `valuedata.duckdb` open read-only while runs happen. A run never writes that file:
 it copies it to a staging file beside it, writes there, and at the end `os.replace`s the staging
 file over the published one. A reader holding the old file keeps reading the old, complete
-version; a new reader sees the new one; a failed run leaves the published file untouched.
+version; a failed run leaves the published file untouched.
+
+DuckDB keeps one database instance per path and process: `duckdb.connect(path)` while another
+connection to the path is open in the same process reuses it, and so keeps seeing the version that
+instance opened. `open_current` opens the file afresh every time, so it always sees the version
+published last.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
+import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.sql import run_sql
+from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 
@@ -39,19 +47,32 @@ class Warehouse:
 
     @contextmanager
     def build_lock(self) -> Iterator[None]:
-        """Hold the one-builder-at-a-time lock; refuse at once if another run holds it."""
+        """Hold the one-builder-at-a-time lock; refuse at once, saying who holds it, if another run does.
+        The holder writes its process id and start time into the lock file."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_path, "a+") as handle:
+        with open(self.lock_path, "a+", encoding="utf-8") as handle:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise ValuedataError(
-                    f"another valuedata run is building {self.path} right now; "
-                    "wait for it to finish (the published warehouse stays readable meanwhile)") from None
+                raise ValuedataError(f"another valuedata run is building {self.path}{self._holder()}; wait for it "
+                                     "to finish (the published warehouse stays readable meanwhile)") from None
             try:
+                handle.seek(0)
+                handle.truncate()
+                started = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+                handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": started}))
+                handle.flush()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _holder(self) -> str:
+        """' since <time> (process <pid> on <host>)' from the lock file, or '' when it says nothing."""
+        try:
+            holder = json.loads(self.lock_path.read_text(encoding="utf-8"))
+            return f" since {holder['since']} (process {holder['pid']} on {holder['host']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            return " right now"
 
     def begin(self, run_id: str) -> Path:
         """Start a run's staging file from the published warehouse (or empty) with every schema in place."""
@@ -96,12 +117,29 @@ def connect_staging(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         conn.close()
 
 
-@contextmanager
-def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published warehouse, as analysts open it."""
+def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the version of the warehouse published last, even in a process that
+    holds older connections: the file is attached to a new in-memory DuckDB instance, under its usual
+    catalog name (the file's stem), so `analytics.deal_coverage` and `valuedata.analytics.…` both work."""
+    path = Path(path)
     if not path.exists():
         raise ValuedataError(f"no warehouse at {path}: run `valuedata run` first (or pass --warehouse PATH)")
-    conn = duckdb.connect(str(path), read_only=True)
+    catalog = path.stem if path.stem.lower() not in ("memory", "system", "temp", "main") else "warehouse"
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"ATTACH {quote_literal(str(path))} AS {quote_ident(catalog)} (READ_ONLY)")
+        conn.execute(f"USE {quote_ident(catalog)}")
+    except duckdb.Error as exc:
+        conn.close()
+        raise ValuedataError(f"{path} cannot be opened as a DuckDB warehouse: {str(exc).strip().splitlines()[0]}") \
+            from None
+    return conn
+
+
+@contextmanager
+def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published warehouse (its current version), closed on exit."""
+    conn = open_current(path)
     try:
         yield conn
     finally:
