@@ -1,12 +1,14 @@
-"""Dashboards: the data behind each chart, escaping, bounded pages, and pages for missing analyses."""
+"""Dashboards built by the real pipeline: every number matches the warehouse and obeys what the analyses allow."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+from html import unescape
 from pathlib import Path
 
-import dashboard_fixtures as fx
+import dashboard_worlds as worlds
 import duckdb
 import plotly.offline
 import pytest
@@ -16,31 +18,43 @@ from valuedata.dashboards.pages import build_pages
 from valuedata.dashboards.queries import Warehouse
 
 PAGES = ["index.html", "drivers.html", "reps.html", "value_map.html", "open_deals.html", "deals.html",
-         "playbooks.html"]
+         "playbooks.html", "playbook-discrete-manufacturing.html", "playbook-food-processing.html"]
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory) -> Path:
-    return fx.make_warehouse(tmp_path_factory.mktemp("wh") / "valuedata.duckdb")
+def seeds():
+    return worlds.seeds()
 
 
 @pytest.fixture(scope="module")
-def built(warehouse, tmp_path_factory):
-    out = tmp_path_factory.mktemp("dash")
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        report = build_dashboards(conn, out, png=False)
-    return report, out
+def noise():
+    return worlds.noise()
 
 
-@pytest.fixture(scope="module")
-def pages(warehouse):
+def _pages(warehouse: Path) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return {p.file: p for p in build_pages(Warehouse(conn.cursor()))}
 
 
 @pytest.fixture(scope="module")
-def db(warehouse):
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+def pages(seeds):
+    return _pages(seeds.warehouse)
+
+
+@pytest.fixture(scope="module")
+def noise_pages(noise):
+    return _pages(noise.warehouse)
+
+
+@pytest.fixture(scope="module")
+def db(seeds):
+    with duckdb.connect(str(seeds.warehouse), read_only=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
+def noise_db(noise):
+    with duckdb.connect(str(noise.warehouse), read_only=True) as conn:
         yield conn
 
 
@@ -52,179 +66,229 @@ def trace(fig, name):
     return next(t for t in fig.data if t.name == name)
 
 
-def page_data(path: Path) -> dict:
-    html = path.read_text()
+def page_data(html: str) -> dict:
     return json.loads(re.search(r'id="dashboard-data">(.*?)</script>', html, re.S).group(1))
 
 
-def test_writes_every_page_and_plotly_js_once(built):
-    report, out = built
-    assert list(report.pages) == PAGES
-    assert (out / "plotly.min.js").read_text() == plotly.offline.get_plotlyjs()
-    assert report.assets["plotly.min.js"] > 4_000_000
-    for name in PAGES:
-        html = (out / name).read_text()
+def test_pipeline_writes_every_page_and_plotly_js_once(seeds):
+    site = seeds.site
+    assert sorted(p.name for p in site.glob("*.html")) == sorted(PAGES)
+    assert (site / "plotly.min.js").read_text() == plotly.offline.get_plotlyjs()
+    for name in PAGES[:7]:
+        html = (site / name).read_text()
         scripts = re.findall(r'<script src="([^"]+)"', html)
         assert scripts[0] == "plotly.min.js" and all("/" not in s for s in scripts), scripts
         assert "https://" not in html.split("<body>")[1].split('id="dashboard-data"')[0]
-        assert report.pages[name] == (out / name).stat().st_size
-    assert report.png_status == "PNG export not requested."
 
 
 def test_win_rate_over_time_matches_sql(pages, db):
     fig = chart(pages, "index.html", "winrate").variants["all|quarter"]
     total = trace(fig, "All segments")
-    won, closed = db.sql("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM core.deals
-        WHERE outcome <> 'open' AND closed_at >= DATE '2025-07-01' AND closed_at < DATE '2025-10-01'""").fetchall()[0]
-    i = list(total.x).index("2025-07-01")
-    assert total.y[i] == round(won / closed, 3)
-    assert list(total.customdata[i]) == [won, closed]
-    seg = trace(fig, "process-industries")
-    assert seg.meta == {"filter": {"segment": "process-industries"}}
-    east = chart(pages, "index.html", "winrate").variants["East|month"]
-    won_e = db.sql("""SELECT count(*) FILTER (WHERE d.outcome = 'won') FROM core.deals d JOIN core.reps r USING (rep_id)
-        WHERE r.team = 'East' AND d.outcome <> 'open' AND date_trunc('month', d.closed_at) = DATE '2025-11-01'""").fetchall()[0][0]
-    east_total = trace(east, "All segments")
-    assert east_total.customdata[list(east_total.x).index("2025-11-01")][0] == won_e
+    x = total.x[-2]
+    won, closed = db.execute(f"""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM core.deals
+        WHERE outcome <> 'open' AND date_trunc('quarter', closed_at) = DATE '{x}'""").fetchall()[0]
+    assert list(total.customdata[-2]) == [won, closed] and total.y[-2] == round(won / closed, 3)
 
 
 def test_pipeline_and_coverage_match_sql(pages, db):
     fig = chart(pages, "index.html", "pipeline").variants["all|all"]
-    won = sum(t.y[1] for t in fig.data)
-    assert won == db.sql("SELECT count(*) FROM core.deals WHERE outcome = 'won'").fetchall()[0][0]
-    latest = chart(pages, "index.html", "pipeline").variants["all|q0"]
-    lost_q0 = db.sql("""SELECT count(*) FROM core.deals WHERE outcome = 'lost'
-        AND closed_at >= DATE '2026-01-01'""").fetchall()[0][0]
-    assert sum(t.y[2] for t in latest.data) == lost_q0
+    assert sum(t.y[1] for t in fig.data) == db.execute("SELECT count(*) FROM core.deals WHERE outcome = 'won'").fetchone()[0]
     cov = chart(pages, "index.html", "coverage").variants["all|all"]
     bars = trace(cov, "All segments")
+    w, n = db.execute("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM analytics.deal_coverage
+        WHERE outcome <> 'open' AND key_role_coverage = 1""").fetchone()
     full = list(bars.x).index("All")
-    w, n = db.sql("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM analytics.deal_coverage
-        WHERE outcome <> 'open' AND key_role_coverage = 1""").fetchall()[0]
-    assert bars.y[full] == round(w / n, 3) and bars.text[full] == f"n={n}"
+    assert bars.y[full] == round(w / n, 3) and bars.text[full] == f"n={n:,}"
+    assert list(cov.layout.xaxis.categoryarray) == list(bars.x)  # no always-empty bin on the axis
 
 
-def test_forest_plot_shows_adjusted_odds_ratios_on_a_log_axis(pages, db):
-    forest = chart(pages, "drivers.html", "forest")
-    fig = forest.variants["discrete-manufacturing"]
-    assert fig.layout.xaxis.type == "log"
-    rows = dict(db.sql("""SELECT kind || ':' || item_id, odds_ratio FROM analytics.driver_effects
-        WHERE segment = 'discrete-manufacturing' AND odds_ratio IS NOT NULL""").fetchall())
-    ticks = list(fig.layout.yaxis.ticktext)
-    plotted = {}
-    for t in fig.data:
-        if t.xaxis in (None, "x") and t.mode == "markers":
-            for x, y, url in zip(t.x, t.y, t.customdata):
-                plotted[url] = (x, ticks[y], t.name)
-    pm = plotted["deals.html?segment=discrete-manufacturing&kind=role&item=production_manager"]
-    assert pm[0] == round(rows["role:production_manager"], 4) and pm[1] == "Key player: Production Manager"
-    sig = db.sql("""SELECT significant FROM analytics.driver_effects WHERE segment = 'discrete-manufacturing'
-        AND item_id = 'production_manager'""").fetchall()[0][0]
-    assert pm[2] == ("Significant: more wins" if sig else "Not significant")
-    assert not any("q_signoff" in url for url in plotted)  # null estimate: not plotted as a number
-    html = (pages["drivers.html"].html)
-    assert "Question: Who signs off a change to the line? — not enough data" in html
-    hover = next(h for t in fig.data if t.xaxis in (None, "x") and t.hovertext
-                 for h, u in zip(t.hovertext, t.customdata) if u.endswith("production_manager"))
-    r = db.sql("""SELECT win_rate_with, win_rate_without, deals_with, deals_without FROM analytics.driver_effects
-        WHERE segment = 'discrete-manufacturing' AND item_id = 'production_manager'""").fetchall()[0]
-    assert (f"Deals where the Production Manager was met: won {r[0]:.0%} vs {r[1]:.0%} without "
-            f"(n={r[2]:,}/{r[3]:,})") in hover.replace("<br>", " ")
-    assert "Adjusted odds ratio" in hover and "q" in hover
-    assert set(forest.variants) == {"all", "discrete-manufacturing", "process-industries", "utilities"}
+def _tiles(pages, key: str) -> dict[str, str]:
+    tiles = page_data(pages["index.html"].html)["tiles"]
+    return dict(zip(tiles["labels"], tiles["values"][key]))
 
 
-def test_reps_charts_match_scorecard_and_gaps(pages, db):
-    fig = chart(pages, "reps.html", "reps").variants["all"]
-    expected = trace(fig, "Expected from behaviours and deal mix")
-    card = dict(db.sql("SELECT r.name, s.expected_win_rate FROM analytics.rep_scorecard s JOIN core.reps r "
-                       "USING (rep_id)").fetchall())
-    i = list(expected.y).index("Ana Silva")
-    assert expected.x[i] == round(card["Ana Silva"], 3)
-    assert "Sam Lee (R04)" in expected.y and "Sam Lee (R06)" in expected.y  # duplicate names stay apart
-    heat = chart(pages, "reps.html", "gaps").variants["all"].data[0]
-    col = list(heat.x).index("Key player: Procurement Lead")
-    row = list(heat.y).index("Ana Silva")
-    c = db.sql("SELECT contribution FROM analytics.rep_gaps WHERE rep_id = 'R01' AND item_id = 'procurement_lead'"
-               ).fetchall()[0][0]
-    assert heat.z[row][col] == round(c * 100, 1)
-    west = chart(pages, "reps.html", "gaps").variants["West"].data[0]
-    assert len(west.y) == 4 and "Ana Silva" not in west.y and "Dev Patel" in west.y
-    assert any(y.startswith("&lt;img src=x") for y in west.y)  # cut, then escaped for Plotly
-    assert 'Meet the Procurement Lead' in pages["reps.html"].html
+@pytest.mark.parametrize("segment", ["all", "food-processing"])
+def test_headline_tiles_follow_the_filters_and_never_add_currencies(pages, db, segment):
+    period = next(p for p in page_data(pages["index.html"].html)["periods"].items() if p[0] == "q0")[1]
+    where = f"segment = '{segment}'" if segment != "all" else "true"
+    in_period = (f"CASE WHEN outcome = 'open' THEN created_at ELSE coalesce(closed_at, created_at) END "
+                 f"BETWEEN DATE '{period['start']}' AND DATE '{period['end']}' - 1")
+    deals, closed, won, open_ = db.execute(f"""SELECT count(*), count(*) FILTER (WHERE outcome <> 'open'),
+        count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'open')
+        FROM core.deals WHERE {where} AND {in_period}""").fetchone()
+    tiles = _tiles(pages, f"{segment}|all|q0")
+    assert tiles["Deals"] == f"{deals:,}" and tiles["Closed"] == f"{closed:,}" and tiles["Open deals"] == f"{open_:,}"
+    assert tiles["Win rate (raw)"] == f"{won / closed:.0%}"
+    everything = _tiles(pages, "all|all|all")
+    assert int(everything["Deals"].replace(",", "")) > deals  # the filtered tiles are not the whole
+    amounts = dict(db.execute(f"""SELECT currency, sum(amount) FROM core.deals WHERE outcome = 'open' AND {where}
+        AND {in_period} GROUP BY currency""").fetchall())
+    assert {k for k in tiles if k.startswith("Open amount")} == {"Open amount (USD)", "Open amount (EUR)",
+                                                                  "Open amount (GBP)"}
+    for currency, total in amounts.items():
+        shown = tiles[f"Open amount ({currency})"]
+        value = float(shown.split()[0].rstrip("kMB")) * {"k": 1e3, "M": 1e6, "B": 1e9}.get(shown.split()[0][-1], 1)
+        assert shown.endswith(f" {currency}") and value == pytest.approx(float(total), rel=0.05)
 
 
-def test_value_map_hierarchy_and_evidence_colours(pages):
-    vm = chart(pages, "value_map.html", "valuemap")
-    fig = vm.variants["discrete-manufacturing"]
-    ic = fig.data[0]
-    by_id = dict(zip(ic.ids, ic.labels))
-    vp_parents = [by_id[parent] for label, parent in zip(ic.labels, ic.parents) if "Raise first-pass yield" in label]
-    assert len(vp_parents) == 2 and any("Unplanned downtime" in p for p in vp_parents)  # under each issue it addresses
-    pm = next(i for i, label in enumerate(ic.labels) if "Production Manager" in label)
-    assert ic.labels[pm].startswith("★") and ic.marker.colors[pm].startswith("#")
-    assert ic.marker.colors[pm] not in ("#e6e6e6", "#efe6c8")
-    signoff = next(i for i, label in enumerate(ic.labels) if "signs off" in label)
-    assert ic.marker.colors[signoff] == "#e6e6e6"  # not enough data
-    assert any("&lt;script&gt;" in label for label in ic.labels)
-    assert set(vm.variants) == {"all", "discrete-manufacturing", "process-industries"}
-
-
-def test_open_deals_ranked_by_value_at_risk(pages, db):
-    fig = chart(pages, "open_deals.html", "atrisk").default()
-    top = db.sql("""SELECT s.deal_id FROM analytics.open_deal_scores s JOIN core.deals d USING (deal_id)
-        ORDER BY d.amount * (1 - s.win_probability) DESC LIMIT 1""").fetchall()[0][0]
-    anchors = [c[0] for t in fig.data for c in t.customdata]
-    assert f"#deal-{top.replace('-', '-')}" in anchors
-    assert all(t.meta["filter"].keys() == {"segment", "team"} for t in fig.data)
+def test_amounts_always_carry_their_currency(pages, db):
     html = pages["open_deals.html"].html
-    first_row = html.split("<tbody>")[1].split("</tr>")[0]
-    assert top in first_row and "Meet the" in first_row
+    rows = re.findall(r'<td class="num" data-v="[^"]*">([^<]*)</td>', html.split('id="atrisk-table"')[1])
+    amounts = [r for r in rows if not r.endswith("%")]
+    assert amounts and all(re.fullmatch(r"[\d.,]+[kMB]? (USD|EUR|GBP)", a) for a in amounts), amounts[:6]
+    bands = chart(pages, "open_deals.html", "bands").variants["all"]
+    assert sum(sum(t.y) for t in bands.data) == db.execute("SELECT count(*) FROM analytics.open_deal_scores").fetchone()[0]
+    assert bands.layout.yaxis.title.text == "Open deals"  # counts: amounts in three currencies are never stacked
 
 
-def test_drill_down_counts_and_bounded_sample(built, db):
-    _, out = built
-    deals = page_data(out / "deals.html")["deals"]
+def test_quarantined_rows_stay_visible_after_a_rerun(noise_pages, noise_db):
+    runs = noise_db.execute("SELECT count(DISTINCT run_id) FROM audit.loads").fetchone()[0]
+    held = noise_db.execute("SELECT file, rule, count(*) FROM audit.quarantine GROUP BY ALL").fetchall()
+    assert held and runs == 2
+    html = noise_pages["index.html"].html
+    section = html.split('id="quarantine"')[1].split("</section>")[0]
+    total = sum(n for _, _, n in held)
+    assert f"{total} rows of the current input are set aside, by file and rule" in section
+    for file, rule, n in held:
+        assert f"<td>{file}</td><td>{rule}</td><td class=\"num\">{n}</td>" in section
+
+
+def test_unmapped_titles_follow_the_segment_filter(pages, db):
+    html = pages["index.html"].html
+    for segment in ("all", "food-processing"):
+        block = html.split(f'<div data-exact-segment="{segment}">')[1].split("</div>")[0]
+        where = "" if segment == "all" else f"AND d.segment = '{segment}'"
+        top = db.execute(f"""SELECT e.contact_title, count(*) n FROM core.engagements e JOIN core.deals d USING (deal_id)
+            WHERE e.role_id IS NULL AND e.contact_title IN (SELECT title FROM audit.unmapped_titles) {where}
+            GROUP BY 1 ORDER BY n DESC, 1 LIMIT 1""").fetchone()
+        first = re.search(r"<tbody><tr><td>(.*?)</td><td class=\"num\">(\d+)</td>", block)
+        assert first.group(2) == str(top[1])
+
+
+def test_reps_page_leads_with_the_verdict_and_coaches_only_coach_rows(pages, db):
+    verdict, = db.execute("SELECT verdict FROM analytics.rep_heterogeneity").fetchone()
+    html = pages["reps.html"].html
+    assert "reps differ beyond chance" in verdict
+    assert verdict[1:] in html.split('id="verdict"')[1].split("</section>")[0]
+    coach = db.execute("""SELECT g.rep_id, r.name, g.kind, g.item_id FROM analytics.rep_gaps g JOIN core.reps r USING (rep_id)
+        WHERE g.coach""").fetchall()
+    listed = html.split('id="coaching"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", listed.split("<tbody>")[1])
+    assert len(rows) == len({c[0] for c in coach}) > 0
+    per_rep = {rep: sum(1 for c in coach if c[0] == rep) for rep, *_ in coach}
+    assert sum(r.count("<li>") for r in rows) == sum(min(3, n) for n in per_rep.values())
+    heat = chart(pages, "reps.html", "gaps").variants["all"].data[0]
+    cells = sum(1 for row in heat.z for v in row if v is not None)
+    assert cells == len(coach)
+    small = db.execute("SELECT rep_id FROM analytics.rep_scorecard WHERE small_sample").fetchall()
+    assert not {c[0] for c in coach} & {s[0] for s in small}
+
+
+def test_no_coaching_where_reps_do_not_differ(noise_pages, noise_db):
+    verdict, = noise_db.execute("SELECT verdict FROM analytics.rep_heterogeneity").fetchone()
+    assert verdict.startswith("reps do not differ beyond chance")
+    page = noise_pages["reps.html"]
+    assert verdict[1:] in page.html and "no coaching list and no gap heatmap" in page.html
+    assert 'id="coaching"' not in page.html and [c.name for c in page.charts] == ["reps"]
+    fig = chart(noise_pages, "reps.html", "reps").variants["all"]
+    assert not any("clearly" in (t.name or "") for t in fig.data)  # nobody coloured above or below expected
+
+
+def test_no_next_best_action_where_the_analyses_give_none(noise_pages, noise_db):
+    withheld = dict(noise_db.execute("""SELECT s.deal_id, coalesce(s.note, 'the model') FROM analytics.open_deal_scores s
+        JOIN analytics.model_quality m ON m.segment = s.model_segment
+        WHERE s.next_best_action IS NULL OR NOT m.better_than_baseline""").fetchall())
+    scored = noise_db.execute("SELECT count(*) FROM analytics.open_deal_scores").fetchone()[0]
+    assert len(withheld) == scored  # on coin flips no action is earned
+    html = noise_pages["open_deals.html"].html
+    table = html.split('id="atrisk-table"')[1]
+    assert "points of win probability" not in html
+    rows = re.findall(r'<span id="deal-([^"]+)">.*?</tr>', table, re.S)
+    cells = re.findall(r"<td>(None: [^<]*)</td>", table)
+    assert rows and len(cells) == len(rows)
+    assert all(any(note in unescape(cell) for note in set(withheld.values())) or "does not beat" in cell
+               for cell in cells)
+
+
+def test_next_best_actions_where_the_model_earns_them(pages, db):
+    html = pages["open_deals.html"].html
+    first = html.split('id="atrisk-table"')[1].split("<tbody>")[1].split("</tr>")[0]
+    top = db.execute("""SELECT s.deal_id, s.next_best_action FROM analytics.open_deal_scores s JOIN core.deals d USING (deal_id)
+        ORDER BY d.amount * (1 - s.win_probability) DESC, s.deal_id LIMIT 1""").fetchone()
+    assert top[0] in first and "points of win probability)" in first and "Holding it back:" in first
+
+
+def test_drivers_page_statuses_attributes_and_models_in_words(pages, db):
+    html = pages["drivers.html"].html
+    m = db.execute("SELECT auc_cv, cv_scheme FROM analytics.model_quality WHERE segment = 'discrete-manufacturing'").fetchone()
+    section = html.split('data-exact-segment="discrete-manufacturing"')[1].split("</section>")[0]
+    assert f"cross-validated AUC {m[0]:.2f}" in section and m[1] in section
+    assert "not clear: its interval" in section
+    forest = chart(pages, "drivers.html", "forest").variants["discrete-manufacturing"]
+    labels = [t.replace("<br>", " ") for t in forest.layout.yaxis.ticktext]
+    assert "Key player: Production Manager" in labels and not any(lbl.endswith("…") and len(lbl) < 60
+                                                                   for lbl in labels)
+
+
+def test_lookalike_is_flagged_next_to_the_item(pages):
+    html = pages["drivers.html"].html
+    section = html.split('data-exact-segment="discrete-manufacturing"')[1].split("</section>")[0]
+    row = section.split("<td>Key player: Quality Manager</td>")[1].split("</tr>")[0]
+    assert "⚠ look-alike: it mostly travels with a stronger driver, Key player: Production Manager" in row
+    pm = section.split("<td>Key player: Production Manager</td>")[1].split("</tr>")[0]
+    assert "look-alike" not in pm and "<td>clear</td>" in pm
+    labels = chart(pages, "drivers.html", "forest").variants["discrete-manufacturing"].layout.yaxis.ticktext
+    assert any(t.startswith("⚠ Key player: Quality Manager") for t in labels)
+
+
+def test_value_map_hover_carries_the_evidence_and_star_means_impact(pages, db):
+    fig = chart(pages, "value_map.html", "valuemap").variants["discrete-manufacturing"]
+    icicle = fig.data[0]
+    assert icicle.hovertext and len(icicle.hovertext) == len(icicle.labels)
+    pm = next(i for i, lbl in enumerate(icicle.labels) if lbl.endswith("Production Manager"))
+    assert "Adjusted odds ratio 2" in icicle.hovertext[pm] and not icicle.labels[pm].startswith("★")
+    impact = [t for (t,) in db.execute("SELECT text FROM core.value_map_items WHERE impact").fetchall()]
+    plain = [unescape(re.sub(r"^(★ )?(⚠ )?(Value prop · |Question · )?", "", lbl.replace("<br>", " ")))
+             for lbl in icicle.labels]
+    starred = [p for p, lbl in zip(plain, icicle.labels) if lbl.startswith("★")]
+    assert starred and all(any(t.startswith(p[:25]) for t in impact) for p in starred)
+    assert not any(any(t.startswith(p[:25]) for t in impact) for p, lbl in zip(plain, icicle.labels)
+                   if not lbl.startswith("★") and len(p) > 25)
+
+
+def test_drill_down_counts_are_for_every_deal(pages, db):
+    deals = page_data(pages["deals.html"].html)["deals"]
     key = "driver|discrete-manufacturing|role|production_manager"
-    won, lost, open_ = db.sql("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost'),
+    counts = db.execute("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FILTER (WHERE outcome = 'lost'),
         count(*) FILTER (WHERE outcome = 'open') FROM analytics.deal_coverage
-        WHERE segment = 'discrete-manufacturing' AND list_contains(roles_engaged, 'production_manager')""").fetchall()[0]
-    assert deals["groups"][key] == [won, lost, open_]
-    assert len(deals["rows"]) <= 2 * 2 * len(deals["groups"]) + 2 * len(deals["groups"])
-    pm = next(i for i, it in enumerate(deals["items"]) if it[:2] == ["role", "production_manager"])
-    biggest_won = db.sql("""SELECT deal_id FROM analytics.deal_coverage WHERE segment = 'discrete-manufacturing'
-        AND outcome = 'won' AND list_contains(roles_engaged, 'production_manager') ORDER BY amount DESC LIMIT 1""").fetchall()[0][0]
-    row = next(r for r in deals["rows"] if r[0] == biggest_won)
-    assert pm in row[8] and row[4] == "won"
-    reps_html = (out / "reps.html").read_text()
-    assert 'href="deals.html?rep=R01"' in reps_html
-    assert 'href="deals.html?segment=discrete-manufacturing&amp;kind=role&amp;item=production_manager"' in \
-        (out / "drivers.html").read_text()
+        WHERE segment = 'discrete-manufacturing' AND list_contains(roles_engaged, 'production_manager')""").fetchone()
+    assert deals["groups"][key] == list(counts)
 
 
-def test_no_data_text_reaches_the_page_unescaped(built):
-    _, out = built
+def test_no_data_text_reaches_the_page_unescaped(seeds):
     for name in PAGES:
-        html = (out / name).read_text()
+        html = (seeds.site / name).read_text()
         assert "<script>window.__pwned" not in html and "<img src=x" not in html, name
-        assert "<b>Boss</b>" not in html
-    assert "&lt;b&gt;Boss&lt;/b&gt;" in (out / "index.html").read_text()
-    data = json.dumps(page_data(out / "value_map.html"))
+        assert "<b>Boss</b>" not in html and "<b>IT Director</b>" not in html, name
+    assert "&lt;b&gt;IT Director&lt;/b&gt;" in (seeds.site / "index.html").read_text()
+    data = json.dumps(page_data((seeds.site / "value_map.html").read_text()))
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in data
 
 
-@pytest.mark.parametrize("mode", ["missing", "empty"])
-def test_missing_or_empty_analytics_say_not_computed(tmp_path, mode):
-    wh = fx.make_warehouse(tmp_path / "w.duckdb", deals=80, analytics=mode == "empty", empty_analytics=True)
-    with duckdb.connect(str(wh), read_only=True) as conn:
+def test_empty_analytics_say_not_computed(noise, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(noise.warehouse, path)
+    with duckdb.connect(str(path)) as conn:
+        for (name,) in conn.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'analytics' "
+                                "AND table_type = 'BASE TABLE'").fetchall():
+            conn.execute(f"DELETE FROM analytics.{name}")
+    with duckdb.connect(str(path), read_only=True) as conn:
         report = build_dashboards(conn, tmp_path / "out", png=False)
-    assert list(report.pages) == PAGES
     for name, words in [("drivers.html", "not computed yet"), ("reps.html", "not computed yet"),
-                        ("open_deals.html", "not computed yet"), ("deals.html", "No deals to drill into yet")]:
+                        ("open_deals.html", "not computed yet"), ("playbooks.html", "not computed yet")]:
         assert words in (tmp_path / "out" / name).read_text(), name
     assert any("driver_effects" in n for n in report.notes)
-    assert "Key-player coverage not computed yet" in (tmp_path / "out" / "index.html").read_text()
-    assert "Value map" in (tmp_path / "out" / "value_map.html").read_text()
+    assert '"complete":true' in (tmp_path / "out" / "deals.html").read_text()  # the deals themselves still list
 
 
 def test_no_deals_at_all(tmp_path):

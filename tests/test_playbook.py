@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from pipelines.run import run_pipeline
-from valuedata.analysis.drivers import compute_drivers
 from valuedata.analysis.playbook import (
     IMPACT, NEGATIVE, NOT_ENOUGH, PLAYBOOK_SCHEMA, POOLED, VALUE_HIERARCHY_SCHEMA, build_playbook,
     build_value_hierarchy,
@@ -52,18 +51,6 @@ def _table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
     return conn.sql(f"SELECT * FROM {name}").pl()
 
 
-def _driver_effects(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """analytics.driver_effects when the pipeline builds it, else computed here from the warehouse."""
-    query = "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-    if ("analytics.driver_effects",) in conn.sql(query).fetchall():
-        return _table(conn, "analytics.driver_effects")
-    attributes = [name for (name,) in conn.sql("SELECT name FROM core.deal_attributes").fetchall()]
-    columns = "".join(f", d.{a}" for a in attributes)
-    deals = conn.sql(f"SELECT c.*{columns} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id)").pl()
-    items, roles = _table(conn, "core.value_map_items"), _table(conn, "core.value_map_roles")
-    return compute_drivers(deals, items, roles, attributes)[0]
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     root = tmp_path_factory.mktemp("playbook")
@@ -77,7 +64,7 @@ def world(tmp_path_factory) -> World:
     with duckdb.connect(str(settings.warehouse)) as conn:
         items = _table(conn, "core.value_map_items")
         playbook = build_playbook(
-            _driver_effects(conn), items, _table(conn, "core.value_map_roles"), _table(conn, "core.value_map_links"),
+            _table(conn, "analytics.driver_effects"), items, _table(conn, "core.value_map_roles"), _table(conn, "core.value_map_links"),
             _table(conn, "analytics.deal_coverage"), _table(conn, "core.engagements"),
         )
         hierarchy = build_value_hierarchy(playbook, items)
@@ -161,12 +148,44 @@ def test_markdown_playbook_reads_top_down(conn, world):
     who = text.split("## Who to meet", 1)[1]
     top_role = _row(world.playbook, segment, "role", drivers["role"])["text"]
     assert who.split("\n| 1 | ", 1)[1].startswith(top_role)
-    for heading in ("## Objectives that carry the wins", "### Questions to ask", "### Value propositions",
+    for heading in ("## The one-page brief", "### Questions to ask", "### Value propositions",
                     "### Issues to listen for", "### Impact the deals do not support", "### What the map may lack"):
         assert heading in text
     question = _row(world.playbook, segment, "question", drivers["question"])["text"]
     assert f"1. **“{question}”**" in text
     assert not re.search(r"(?<!\\)<script", text) and "\\<script\\>" in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("segment", ["discrete-manufacturing", "food-processing"])
+def test_brief_names_the_planted_drivers_in_the_maps_words(conn, world, segment):
+    truth = world.truth["segments"][segment]
+    text = render_playbook(conn, segment)
+    brief = text.split("## The one-page brief", 1)[1].split("**How to read the evidence.**", 1)[0]
+    words = {kind: _row(world.playbook, segment, kind, item)["text"] for kind, item in truth["drivers"].items()}
+    assert f"### Reach the {words['role']}" in brief
+    assert f"- Ask: “{words['question']}”" in brief and f"“{words['value_proposition']}”" in brief
+    assert f"“{words['issue']}”" in brief
+    negative = _row(world.playbook, segment, "value_proposition", truth["negative"])["text"]
+    assert f"**Do not lead with:** “{negative}”" in brief
+    assert "**Coaching:** Reps " in brief
+    assert "Objectives that carry the wins" not in text and f"Segment {segment} ·" in text
+    for lookalike in truth["lookalikes"]:
+        flagged = _row(world.playbook, segment, lookalike["kind"], lookalike["item_id"])
+        if flagged["significant"]:  # a chance look-alike that passed the test is flagged, never briefed
+            assert f"Reach the {flagged['text']}" not in brief
+            assert "look-alike" in text.split(f"| {flagged['text']} |", 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.slow
+def test_not_clear_says_why_in_plain_words(world):
+    unclear = world.playbook.filter(pl.col("odds_ratio").is_not_null() & ~pl.col("significant"))
+    for row in unclear.iter_rows(named=True):
+        if row["or_ci_low"] > 1 or row["or_ci_high"] < 1:
+            assert "interval excludes 1, but with this many items tested at once" in row["evidence"], row
+            assert f"(q = {round(row['q_value'], 2)}; clear needs q < 0.05)" in row["evidence"], row
+        else:
+            assert "its interval includes 1, so no effect at all fits the deals too" in row["evidence"], row
 
 
 @pytest.mark.slow
@@ -231,7 +250,8 @@ def _effect(segment: str, kind: str, item_id: str, odds: float | None = None, ci
     return {"segment": segment, "kind": kind, "item_id": item_id, "deals_with": 100, "deals_without": 200,
             "win_rate_with": 0.4, "win_rate_without": 0.3, "lift": 0.1, "lift_ci_low": 0.0, "lift_ci_high": 0.2,
             "p_value": None, "q_value": 0.01 if significant else 0.5, "odds_ratio": odds, "or_ci_low": ci[0],
-            "or_ci_high": ci[1], "significant": significant}
+            "or_ci_high": ci[1], "significant": significant,
+            "status": "estimated" if odds else "not_enough_data", "note": None if odds else "under 20 deals with it"}
 
 
 def _tiny_playbook(segment: str = "s") -> pl.DataFrame:
@@ -268,6 +288,11 @@ def test_questions_rank_by_how_often_they_surface_winning_issues():
     assert often["surface_rate"] == pytest.approx(2 / 3) and rarely["surface_rate"] == 0
     assert often["value"] == pytest.approx(2 / 3 * math.log(2.0))
     assert often["verdict"] == "goes with winning" and rarely["verdict"] == "no clear effect"
+
+
+def test_no_estimate_says_its_status_and_why():
+    vp_b = _tiny_playbook().filter(kind="value_proposition", item_id="vp_b").row(0, named=True)
+    assert "No adjusted estimate: not enough data: under 20 deals with it." in vp_b["evidence"]
 
 
 def test_impact_not_supported_only_where_nothing_wins():

@@ -1,8 +1,9 @@
 """The readable playbook: one segment (optionally one role) from the warehouse, as Markdown or HTML.
 
-`render_playbook` reads analytics.playbook, analytics.value_hierarchy, the map tables and the unmapped
-contact titles, lays the playbook out as a list of blocks, and renders them. HTML is self-contained
-(inline CSS, no script, a Content-Security-Policy that forbids scripts) and escapes every piece of text.
+`render_playbook` reads analytics.playbook, the map tables, the rep heterogeneity verdict and the unmapped
+contact titles, lays the playbook out as a list of blocks — a one-page brief first, the evidence after — and
+renders them. HTML is self-contained (inline CSS, no script, a Content-Security-Policy that forbids scripts)
+and escapes every piece of text.
 """
 
 from __future__ import annotations
@@ -14,20 +15,25 @@ import jinja2
 import polars as pl
 
 from valuedata.analysis.playbook import ALL_SEGMENTS, IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
+from valuedata.dashboards import lookalikes
+from valuedata.dashboards import queries as q
+from valuedata.dashboards.labels import MapText
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.sql import fetch_one
 
 FORMATS = ("md", "html")
 TONES = {WINS: "win", UNCLEAR: "unclear", NO_DATA: "nodata", LOSES: "lose"}
 CONTEXT_KINDS = {"objective": "Objectives", "metric": "Metrics", "strategy": "Strategies"}
-REQUIRED = ("analytics.playbook", "analytics.value_hierarchy")
+REQUIRED = ("analytics.playbook",)
+BRIEF_ROLES = 3  # key players in the one-page brief
+BRIEF_ITEMS = 2  # issues, questions and value propositions per key player in the brief
 UNMAPPED_TITLES_SHOWN = 5
 UNMAPPED_MIN_WON = 3
 FREQUENT_ISSUE_SHARE = 0.05
 HOW_TO_READ = (
     "Rank 1 = most evidence of winning. \"Won 52% against 24%\" compares closed deals with and without "
     "the item. The odds figure adjusts for everything else on the deal; only a clear effect is evidence. "
-    "⚠ marks what to handle with care."
+    "★ = where our offer has impact, as the map says. ⚠ marks what to handle with care."
 )
 
 
@@ -65,18 +71,38 @@ def table(header: list[str], rows: list[list[str]], tones: list[str] | None = No
     return Block("table", header=header, items=rows, tones=tones or [""] * len(rows))
 
 
-def render_playbook(conn: duckdb.DuckDBPyConnection, segment: str, role: str | None = None, fmt: str = "md") -> str:
+def render_playbook(conn: duckdb.DuckDBPyConnection, segment: str, role: str | None = None, fmt: str = "md",
+                    back: str | None = None, cautions: dict | None = None) -> str:
     """The playbook of `segment` (one role's part when `role` is a role_id or title) as 'md' or 'html'.
 
+    `back`, for HTML beside the dashboards: the page a "back" link at the top leads to. `cautions`: the
+    look-alikes (lookalikes.cautions), when the caller has them already; worked out here otherwise.
     Raises ValuedataError for an unknown format, segment or role, naming the valid ones.
     """
     if fmt not in FORMATS:
         raise ValuedataError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
     _require_tables(conn)
-    rows = _playbook_rows(conn, segment)
+    rows = with_cautions(_playbook_rows(conn, segment), _cautions(conn) if cautions is None else cautions)
     role_id = _resolve_role(rows, segment, role)
     title, blocks = playbook_blocks(conn, segment, rows, role_id)
-    return to_html(title, blocks) if fmt == "html" else to_markdown(title, blocks)
+    return to_html(title, blocks, back) if fmt == "html" else to_markdown(title, blocks)
+
+
+def _cautions(conn: duckdb.DuckDBPyConnection) -> dict:
+    """The look-alikes of the warehouse (see dashboards/lookalikes.py)."""
+    wh = q.Warehouse(conn)
+    tables = q.map_tables(wh)
+    return lookalikes.cautions(wh, q.driver_effects(wh), MapText(tables), tables)
+
+
+def with_cautions(rows: pl.DataFrame, cautions: dict) -> pl.DataFrame:
+    """The playbook rows with each look-alike's caution added to its `flag`."""
+    found = [(seg, kind, item, text) for (seg, kind, item), text in cautions.items()]
+    frame = pl.DataFrame(found, schema={c: pl.Utf8 for c in ("evidence_segment", "kind", "item_id", "caution")},
+                         orient="row")
+    flag = pl.concat_list(pl.col("flag"), pl.col("caution")).list.drop_nulls().list.join("; ")
+    return (rows.join(frame, on=["evidence_segment", "kind", "item_id"], how="left")
+            .with_columns(flag=pl.when(flag != "").then(flag)).drop("caution"))
 
 
 def _require_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -120,10 +146,12 @@ def playbook_blocks(conn: duckdb.DuckDBPyConnection, segment: str, rows: pl.Data
     roles = rows.filter(kind="role").sort("role_rank")
     shown = roles if role_id is None else roles.filter(role_id=role_id)
     title = f"Sales playbook: {name}" + (f" — {shown.item(0, 'text')}" if role_id else "")
-    blocks = [para(_summary(conn, segment, map_id, version, rows)), para(HOW_TO_READ, lead="How to read it.")]
+    blocks = [para(_summary(conn, segment, map_id, version, rows))]
+    if role_id is None:
+        blocks += brief_blocks(conn, rows, roles)
+    blocks.append(para(HOW_TO_READ, lead="How to read the evidence."))
     if role_id is None:
         blocks += key_player_blocks(roles)
-    blocks += objective_blocks(conn, segment, role_id)
     context = _context(conn, map_id)
     for role in shown.iter_rows(named=True):
         blocks += role_blocks(role, rows.filter(role_id=role["role_id"]), rows, context, roles.height)
@@ -137,13 +165,13 @@ def _summary(conn: duckdb.DuckDBPyConnection, segment: str, map_id: str, version
         conn, "SELECT count(*) FILTER (WHERE outcome IN ('won', 'lost')), count(*) FILTER (WHERE outcome = 'won') "
         "FROM analytics.deal_coverage WHERE segment = ? OR ? = ?", [segment, segment, ALL_SEGMENTS],
     )
-    where = "all segments" if segment == ALL_SEGMENTS else f"segment {segment}"
+    where = "All segments" if segment == ALL_SEGMENTS else f"Segment {segment}"
     deals = f"{closed:,} closed deals, {won / closed:.0%} won" if closed else "no closed deals yet"
     pooled = rows.item(0, "evidence_segment") != segment
     source = ("Evidence pooled from all segments: this segment has no adjusted model yet."
               if pooled else "Ranked by the evidence in these deals.")
     label = f"map {map_id}" + (f" (version {version})" if version else "")
-    return f"{where.capitalize()} · {label} · {deals}. {source}"
+    return f"{where} · {label} · {deals}. {source}"
 
 
 def key_player_blocks(roles: pl.DataFrame) -> list[Block]:
@@ -153,24 +181,51 @@ def key_player_blocks(roles: pl.DataFrame) -> list[Block]:
     return [heading("Who to meet"), table(["#", "Role", "The map says", "Evidence", "⚠"], body, _tones(roles))]
 
 
-def objective_blocks(conn: duckdb.DuckDBPyConnection, segment: str, role_id: str | None) -> list[Block]:
-    """'Objectives that carry the wins': the value hierarchy's objectives (of one role, if given)."""
-    objectives = conn.sql(
-        "SELECT * FROM analytics.value_hierarchy WHERE segment = ? AND kind = 'objective' "
-        "AND (role_id = ? OR ? IS NULL) ORDER BY rank", params=[segment, role_id, role_id],
-    ).pl()
-    if objectives.is_empty():
-        return []
-    body = [[str(i), o["text"] + _star(o["impact"]), o["role_title"], _carries(o), _flag(o)]
-            for i, o in enumerate(objectives.iter_rows(named=True), start=1)]
-    intro = para("Evidence rolled up the map: value propositions feed the issues they address, and a "
-                 "role's issues feed its objectives, split by priority. ★ = where we can have impact.")
-    return [heading("Objectives that carry the wins"), intro,
-            table(["#", "Objective", "Whose", "Share of the evidence of winning", "⚠"], body, _tones(objectives))]
+def brief_blocks(conn: duckdb.DuckDBPyConnection, rows: pl.DataFrame, roles: pl.DataFrame) -> list[Block]:
+    """The one-page brief: the key players to reach, their top issues, the questions and value propositions
+    that carry wins — in the map's words — what to avoid, and whether reps differ (coaching)."""
+    lookalike = pl.col("flag").str.contains(lookalikes.LOOKALIKE).fill_null(False)
+    winning = roles.filter((pl.col("verdict") == WINS) & ~lookalike)
+    reach = winning if not winning.is_empty() else roles.filter(pl.col("key_player").fill_null(False))
+    blocks = [heading("The one-page brief"), para(
+        "The key players whose meetings go with winning, in order of evidence, with what to raise with them."
+        if not winning.is_empty() else
+        "No key player has clear evidence of winning yet: these are the ones the map marks. Nothing below is "
+        "proven by the deals yet.", lead="Take this into the meeting.")]
+    for role in reach.head(BRIEF_ROLES).iter_rows(named=True):
+        own = rows.filter(role_id=role["role_id"])
+        lines = [f"Their top issues: {_brief_texts(own, 'issue', any_verdict=True)}",
+                 f"Ask: {_brief_texts(own, 'question')}", f"Present: {_brief_texts(own, 'value_proposition')}"]
+        blocks += [heading(f"Reach the {role['text']}", 3), bullets(lines)]
+    left_out = roles.filter((pl.col("verdict") == WINS) & lookalike)
+    if not left_out.is_empty():
+        blocks.append(para("; ".join(f"{r['text']} ({r['flag']})" for r in left_out.iter_rows(named=True)) + ".",
+                           lead="Left out although their deals win more:"))
+    avoid = rows.filter((pl.col("kind") == "value_proposition") & (pl.col("verdict") == LOSES))
+    if not avoid.is_empty():
+        blocks.append(para("; ".join(f"“{t}”" for t in avoid["text"]) + " (goes with losing).",
+                           lead="Do not lead with:"))
+    verdict = _coaching_verdict(conn)
+    if verdict:
+        blocks.append(para(verdict, lead="Coaching:"))
+    return blocks
 
 
-def _carries(row: dict) -> str:
-    return f"{row['share']:.0%}" if row["verdict"] == WINS else row["verdict"]
+def _brief_texts(own: pl.DataFrame, kind: str, *, any_verdict: bool = False) -> str:
+    """The role's top items of one kind in the map's words: those that go with winning (for issues, the top
+    ranked when none does); 'nothing proven yet' when there are none."""
+    items = own.filter(kind=kind).sort("rank")
+    wins = items.filter(verdict=WINS)
+    picked = wins if not wins.is_empty() or not any_verdict else items
+    if picked.is_empty():
+        return "nothing proven to go with winning yet"
+    return "; ".join(f"“{t}”" for t in picked.head(BRIEF_ITEMS)["text"])
+
+
+def _coaching_verdict(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """analytics.rep_heterogeneity's verdict: whether reps differ beyond chance, so whether to coach."""
+    found = fetch_one(conn, "SELECT verdict FROM analytics.rep_heterogeneity LIMIT 1")
+    return found[0][0].upper() + found[0][1:] + "." if found and found[0] else None
 
 
 def _context(conn: duckdb.DuckDBPyConnection, map_id: str) -> pl.DataFrame:
@@ -188,7 +243,7 @@ def role_blocks(role: dict, own: pl.DataFrame, rows: pl.DataFrame, context: pl.D
     blocks = [
         heading(f"{role['role_rank']}. {role['text']}"),
         para(role["evidence"] + _flag_sentence(role), lead=f"Rank {role['role_rank']} of {roles} roles ({marks})."),
-        para("★ = where we can have impact.", lead="What they care about."),
+        para("★ = where our offer has impact.", lead="What they care about."),
         bullets(_cares_about(context.filter(role_id=role["role_id"]))),
     ]
     questions = own.filter(kind="question").sort("rank")
@@ -374,11 +429,16 @@ tr.nodata td:first-child { border-left: 4px dotted #c5c9cf; }
 tr.nodata { color: #5b6570; }
 ol li { margin-bottom: .6em; }
 .lead { font-weight: 600; }
+nav.back { margin: 0 0 12px; font-size: .9em; } nav.back a { color: #1f5f99; }
+@media print { nav.back { display: none; } h2:nth-of-type(2) { break-before: page; } }  /* the brief: one page */
 @media print { body { background: #fff; } main { padding: 0; } h2 { break-after: avoid; } tr { break-inside: avoid; } }
 </style>
 </head>
 <body>
 <main>
+{%- if back %}
+<nav class="back"><a href="{{ back }}">← All playbooks</a> · <a href="index.html">Dashboards</a></nav>
+{%- endif %}
 <h1>{{ title }}</h1>
 {% for b in blocks %}
 {%- if b.kind == "heading" %}
@@ -402,6 +462,8 @@ ol li { margin-bottom: .6em; }
 _HTML = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined).from_string(HTML_TEMPLATE)
 
 
-def to_html(title: str, blocks: list[Block]) -> str:
-    """The blocks as one self-contained HTML page; every piece of text is escaped by Jinja's autoescape."""
-    return _HTML.render(title=title, blocks=blocks)
+def to_html(title: str, blocks: list[Block], back: str | None = None) -> str:
+    """The blocks as one self-contained HTML page; every piece of text is escaped by Jinja's autoescape.
+
+    `back`: the page a link at the top leads back to (the dashboards' playbooks index), or none."""
+    return _HTML.render(title=title, blocks=blocks, back=back)

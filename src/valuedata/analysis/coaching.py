@@ -1,7 +1,8 @@
 """A rep's coaching in the value map's own words: the top gaps to top performers that cost win rate.
 
-Only gaps flagged `significant` in rep_gaps are coached (a proven driver, a gap beyond chance, a
-positive cost). Reps with too few closed deals, and teams whose reps do not differ, are told so.
+Only rep_gaps rows flagged `coach` are coached (a proven driver, a gap beyond chance that costs win rate,
+reps differing beyond chance, a rep with enough closed deals). Reps with too few closed deals, and teams
+whose reps do not differ, are told so.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def coaching_lines(
         return [f"not enough closed deals to coach reliably (n={rep['closed_deals']}); "
                 "the scorecard shows a shrunk win rate only"]
     lines = [] if rep["reps_differ"] is not False else [_no_difference(rep["heterogeneity_p_value"])]
-    chosen = gaps.filter((pl.col("rep_id") == rep_id) & pl.col("significant")).sort("rank").head(top)
+    chosen = gaps.filter((pl.col("rep_id") == rep_id) & pl.col("coach")).sort("rank").head(top)
     if chosen.is_empty():
         return lines + [NOTHING_TO_COACH]
     words = _words(items, roles)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from valuedata.analysis.model import SIGNIFICANCE
+
 ALL_SEGMENTS = "*"
 PLAYBOOK_KINDS = ("role", "value_proposition", "issue", "question")
 HIERARCHY_KINDS = ("role", "objective", "issue", "value_proposition")
@@ -20,6 +22,32 @@ WINS, UNCLEAR, NO_DATA, LOSES = "goes with winning", "no clear effect", "not eno
 VERDICT_ORDER = pl.Enum([WINS, UNCLEAR, NO_DATA, LOSES])
 NEGATIVE, NOT_ENOUGH, IMPACT = "negative evidence", "not enough data", "impact not supported"
 POOLED = "evidence pooled from all segments"
+STATUS_WORDS = {  # analytics.driver_effects.status in plain words, for every surface
+    "reference": "reference level (others compared with it)",
+    "not_enough_data": "not enough data",
+    "separation": "outcome almost perfectly predicted: no finite estimate",
+    "collinear": "moves together with another item: no separate estimate",
+}
+
+
+def status_words(status: str | None, note: str | None) -> str:
+    """A driver_effects row without an estimate, in words: its status and, when given, the note saying why."""
+    words = STATUS_WORDS.get(status or "", STATUS_WORDS["not_enough_data"])
+    return f"{words}: {note}" if note else words
+
+
+CHANCE_EXCLUDES = ("its interval excludes 1, but with this many items tested at once an effect this size turns up "
+                   "by chance too often (q = {}; clear needs q < 0.05)")
+CHANCE_INCLUDES = "its interval includes 1, so no effect at all fits the deals too"
+
+
+def chance_reason(q_value: float | None, ci_low: float | None, ci_high: float | None) -> str | None:
+    """Why an estimate is not clear enough, in words; None when it is clear (q < 0.05) or there is no q-value."""
+    if q_value is None or q_value < SIGNIFICANCE:
+        return None
+    if ci_low is not None and ci_high is not None and (ci_low > 1 or ci_high < 1):
+        return CHANCE_EXCLUDES.format(f"{q_value:.2f}")
+    return CHANCE_INCLUDES
 
 PLAYBOOK_SCHEMA = {
     "segment": pl.Utf8,
@@ -80,7 +108,7 @@ VALUE_HIERARCHY_SCHEMA = {
 
 EFFECT_COLUMNS = [
     "kind", "item_id", "deals_with", "deals_without", "win_rate_with", "win_rate_without", "lift",
-    "odds_ratio", "or_ci_low", "or_ci_high", "q_value", "significant", "note",
+    "odds_ratio", "or_ci_low", "or_ci_high", "q_value", "significant", "status", "note",
 ]
 
 
@@ -155,10 +183,7 @@ def map_rows(items: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
 
 def _effects(driver_effects: pl.DataFrame) -> pl.DataFrame:
     """The driver_effects columns the playbook uses, keyed by evidence_segment."""
-    effects = driver_effects
-    if "note" not in effects.columns:
-        effects = effects.with_columns(note=pl.lit(None, pl.Utf8))
-    return effects.select(pl.col("segment").alias("evidence_segment"), *EFFECT_COLUMNS)
+    return driver_effects.select(pl.col("segment").alias("evidence_segment"), *EFFECT_COLUMNS)
 
 
 def confident_effect() -> pl.Expr:
@@ -351,10 +376,19 @@ def _raw_sentence() -> pl.Expr:
 
 
 def _adjusted_sentence() -> pl.Expr:
-    clear = (pl.when(pl.col("significant")).then(pl.lit("a clear effect"))
-             .otherwise(pl.lit("not clear enough to rely on")))
+    excludes = (pl.col("or_ci_low") > 1) | (pl.col("or_ci_high") < 1)
+    clear = (
+        pl.when(pl.col("significant")).then(pl.lit("a clear effect"))
+        .when(excludes).then(pl.format("not clear: " + CHANCE_EXCLUDES, pl.col("q_value").round(2).cast(pl.Utf8)))
+        .otherwise(pl.lit("not clear: " + CHANCE_INCLUDES))
+    )
+    status = pl.col("status").replace_strict(STATUS_WORDS, default=STATUS_WORDS["not_enough_data"],
+                                             return_dtype=pl.Utf8)
+    no_estimate = pl.concat_str(pl.lit("No adjusted estimate: "), status,
+                                pl.when(pl.col("note").is_not_null()).then(pl.format(": {}", "note")),
+                                pl.lit("."), ignore_nulls=True)
     return (
-        pl.when(pl.col("odds_ratio").is_null()).then(pl.lit("Too few deals for an adjusted estimate."))
+        pl.when(pl.col("odds_ratio").is_null()).then(no_estimate)
         .otherwise(pl.format(
             "Adjusted for everything else, the odds of winning are multiplied by {} (95% CI {} to {}): {}.",
             decimal("odds_ratio"), decimal("or_ci_low"), decimal("or_ci_high"), clear,

@@ -101,6 +101,7 @@ GAPS_SCHEMA = {
     "driver_q_value": pl.Float64,
     "driver_significant": pl.Boolean,
     "significant": pl.Boolean,
+    "coach": pl.Boolean,
     "evidence": pl.Utf8,
     "rank": pl.Int64,
 }
@@ -576,7 +577,9 @@ def rep_gaps(
     gaps = _per_rep(per_map).join(modelled, on="rep_id", how="left").with_columns(
         contribution=pl.col("cost") / pl.col("modelled"),
     )
-    described = gaps.join(_texts(catalogue), on=["kind", "item_id"], how="left")
+    described = gaps.join(_texts(catalogue), on=["kind", "item_id"], how="left").join(
+        scorecard.select("rep_id", "reps_differ", "small_sample"), on="rep_id", how="left"
+    )
     return _ranked(_flagged(described))
 
 
@@ -711,19 +714,24 @@ def _texts(catalogue: pl.DataFrame) -> pl.DataFrame:
 
 
 def _flagged(gaps: pl.DataFrame) -> pl.DataFrame:
-    """BH q-values of the gap tests, the coaching flag and the evidence in words."""
+    """BH q-values of the gap tests, the flags and the evidence in words: `significant` (proven driver, gap
+    beyond chance, a cost) and `coach` (significant, reps differ beyond chance, the rep not small_sample)."""
     q = bh_qvalues(gaps["gap_p_value"].fill_null(np.nan).to_numpy())
     gaps = gaps.with_columns(pl.Series("gap_q_value", q, nan_to_null=True))
     costs = pl.col("contribution") > 0
     beyond_chance = pl.col("gap_q_value") < SIGNIFICANCE
+    significant = (pl.col("driver_significant") & beyond_chance & costs).fill_null(False)
     return gaps.with_columns(
         contribution_points=pl.col("contribution") * 100,
-        significant=(pl.col("driver_significant") & beyond_chance & costs).fill_null(False),
+        significant=significant,
+        coach=(significant & pl.col("reps_differ") & ~pl.col("small_sample")).fill_null(False),
         evidence=pl.when(pl.col("top_rate").is_null()).then(pl.lit("no top performer works this map: no comparison"))
         .when(pl.col("contribution").is_null()).then(pl.lit("no adjusted estimate for this item: not enough data"))
         .when(~pl.col("driver_significant")).then(pl.lit("not a proven driver of winning: do not coach"))
         .when(~costs).then(pl.lit("no cost: at or beyond top performers where it matters"))
         .when(~beyond_chance).then(pl.lit("gap within chance: do not coach yet"))
+        .when(~pl.col("reps_differ").fill_null(False)).then(pl.lit("reps do not differ beyond chance: do not coach"))
+        .when(pl.col("small_sample").fill_null(True)).then(pl.lit("too few closed deals to coach this rep yet"))
         .otherwise(pl.lit("coach: proven driver, gap beyond chance")),
     )
 

@@ -7,30 +7,34 @@ import polars as pl
 from valuedata.dashboards import limits
 from valuedata.dashboards import queries as q
 from valuedata.dashboards.context import Context, Page
-from valuedata.dashboards.html import Markup, notice, page
+from valuedata.dashboards.html import Markup, esc, notice, page
 
 
 def build(ctx: Context, drivers: list[tuple[str, str, str]], rep_ids: list[str]) -> Page:
     """The drill-down page for the plotted drivers and the reps of the reps page."""
-    deals, groups = q.drill_down(ctx.wh, drivers, rep_ids)
+    deals, groups, complete = q.drill_down(ctx.wh, drivers, rep_ids)
     if deals.is_empty():
         body = [notice("No deals to drill into yet: deal coverage, driver effects or rep scorecards are not "
                        "computed.")]
         return Page("deals.html", page("Deals", "deals.html", body, charts=[], filters=[]), [],
                     ["deals: nothing to drill into yet"])
-    payload = deals_payload(ctx, deals, groups)
+    payload = deals_payload(ctx, deals, groups) | {"complete": complete}
+    listed = ("Every deal is listed, 50 to a page; sort by any column, filter by outcome, text and the filters "
+              "above. Counts above the table are for all deals.") if complete else (
+        f"A sample, not every deal (the warehouse holds more than {limits.DRILL_ALL_DEALS:,}): for each driver the "
+        f"{limits.DRILL_PER_OUTCOME} largest won and lost deals with it, for each rep the "
+        f"{limits.DRILL_PER_OUTCOME} largest won, lost and open deals. Counts above the table are for all deals.")
     body = [Markup('<section class="card"><div id="focus" class="focus" hidden></div>'
                    '<div class="tools"><label>Outcome <select id="outcome"><option value="all">All</option>'
                    '<option value="won">Won</option><option value="lost">Lost</option>'
                    '<option value="open">Open</option></select></label>'
                    '<label>Search <input id="search" type="search" placeholder="deal, account, rep, item"></label>'
-                   '<span id="deal-count" class="muted"></span></div>'
-                   '<div class="table-wrap"><table id="deals" class="sortable"><thead></thead><tbody></tbody>'
-                   '</table></div>'
-                   f'<p class="help">A sample, not every deal: for each driver the {limits.DRILL_PER_OUTCOME} '
-                   f'largest won and lost deals with it, for each rep the {limits.DRILL_PER_OUTCOME} largest won, '
-                   'lost and open deals. Counts above the table are for all deals. For everything, query the '
-                   'warehouse: <code>valuedata sql "SELECT * FROM analytics.deal_coverage"</code>.</p></section>')]
+                   '<span id="deal-count" class="muted"></span>'
+                   '<button id="prev" type="button">← Previous</button><button id="next" type="button">Next →'
+                   '</button></div>'
+                   '<div class="table-wrap"><table id="deals"><thead></thead><tbody></tbody></table></div>'
+                   f'<p class="help">{esc(listed)} For everything, query the warehouse: <code>valuedata sql '
+                   '"SELECT * FROM analytics.deal_coverage"</code>.</p></section>')]
     filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter()]
     html = page("Deals", "deals.html", body, charts=[], filters=filters, extra={"deals": payload},
                 periods=ctx.periods_js(), scripts=("deals.js",))
@@ -40,8 +44,8 @@ def build(ctx: Context, drivers: list[tuple[str, str, str]], rep_ids: list[str])
 def deals_payload(ctx: Context, deals: pl.DataFrame, groups: pl.DataFrame) -> dict:
     """Compact JSON for deals.js: rows reference reps, segments and items by index.
 
-    rows: [deal_id, account, rep, segment, outcome, amount, coverage, date, [items]] where date is closed_at
-    for closed deals and created_at for open ones; groups: {group_key: [won, lost, open]} over all deals.
+    rows: [deal_id, account, rep, segment, outcome, amount, coverage, date, [items], currency] where date is
+    closed_at for closed deals and created_at for open ones; groups: {group_key: [won, lost, open]} over all deals.
     """
     reps: dict[str, int] = {}
     segments: dict[str, int] = {}
@@ -55,7 +59,7 @@ def deals_payload(ctx: Context, deals: pl.DataFrame, groups: pl.DataFrame) -> di
         rows.append([r["deal_id"], r["account_name"] or "", reps[r["rep_id"]], segments[r["segment"]],
                      r["outcome"], round(r["amount"]) if r["amount"] is not None else None,
                      round(r["coverage"], 2) if r["coverage"] is not None else None,
-                     day.isoformat() if day else "", idx])
+                     day.isoformat() if day else "", idx, r["currency"] or ""])
     names = {r["rep_id"]: (r["rep_name"], ctx.cap_team(r["team"])) for r in deals.iter_rows(named=True)}
     return {"rows": rows, "reps": [[rep_id, *names[rep_id]] for rep_id in reps], "segments": list(segments),
             "segment_keys": [s if s in ctx.dims.segments else q.OTHER_SEGMENTS for s in segments],

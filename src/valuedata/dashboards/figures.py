@@ -36,6 +36,7 @@ def themed(fig: go.Figure) -> go.Figure:
 
 def _layout(fig: go.Figure, height: int, **overrides: object) -> go.Figure:
     layout = {"height": height, "font": FONT, "hoverlabel": {"align": "left"},
+              "modebar": {"orientation": "v"},  # down the right edge: never over a legend along the top
               "margin": {"l": 10, "r": 20, "t": 40, "b": 10},
               "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}}
     fig.update_layout(**(layout | overrides))
@@ -85,7 +86,7 @@ def winrate_time(series: pl.DataFrame, segments: list[str], grain: str) -> go.Fi
 
 
 def pipeline(counts: pl.DataFrame, segments: list[str]) -> go.Figure:
-    """Open / won / lost deal counts, stacked by segment. `counts`: segment, outcome, deals, amount."""
+    """Open / won / lost deal counts, stacked by segment. `counts`: segment, outcome, deals."""
     if counts.is_empty():
         return empty("No deals in this selection")
     colors = segment_colors(segments)
@@ -94,19 +95,17 @@ def pipeline(counts: pl.DataFrame, segments: list[str]) -> go.Figure:
     for seg in segments:
         by = {r["outcome"]: r for r in counts.filter(pl.col("segment") == seg).iter_rows(named=True)}
         fig.add_bar(x=[label for _, label in order], y=[by.get(o, {}).get("deals", 0) for o, _ in order],
-                    customdata=[round(by.get(o, {}).get("amount", 0)) for o, _ in order], name=ptext(seg),
-                    marker_color=colors[seg], meta=_tag(segment=seg),
-                    hovertemplate="<b>%{fullData.name}</b>: %{y:,} %{x} deals, amount %{customdata:.3s}"
-                                  "<extra></extra>")
+                    name=ptext(seg), marker_color=colors[seg], meta=_tag(segment=seg),
+                    hovertemplate="<b>%{fullData.name}</b>: %{y:,} %{x} deals<extra></extra>")
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_yaxes(title="Deals")
     return _layout(fig, 380)
 
 
-def coverage_winrate(bins: pl.DataFrame, segments: list[str]) -> go.Figure:
+def coverage_winrate(bins: pl.DataFrame, segments: list[str], shown: list[int]) -> go.Figure:
     """Win rate by key-player coverage bin: bars for all segments (95% interval), a line per segment.
 
-    `bins`: segment, bin (0..5), won, closed.
+    `bins`: segment, bin (0..5), won, closed; `shown`: the bins any deal falls in (the axis of every variant).
     """
     if bins.is_empty():
         return empty("No closed deals with coverage in this selection")
@@ -131,8 +130,8 @@ def coverage_winrate(bins: pl.DataFrame, segments: list[str]) -> go.Figure:
                         customdata=[[w, c] for w, c in zip(part["won"], part["closed"])],
                         name=ptext(seg), mode="lines+markers", line={"color": colors[seg]},
                         meta=_tag(segment=seg), hovertemplate=hover)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=COVERAGE_BINS,
-                     range=[-0.5, len(COVERAGE_BINS) - 0.5], title="Share of key players met")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[COVERAGE_BINS[b] for b in shown],
+                     range=[-0.5, len(shown) - 0.5], title="Share of key players met")
     fig.update_yaxes(tickformat=".0%", range=[0, 1.05], title="Win rate")
     return _layout(fig, 400)
 
@@ -201,11 +200,12 @@ def forest(drivers: list[Driver]) -> go.Figure:
     fig.update_xaxes(type="log", row=1, col=1, title="← fewer wins · more wins →", tickvals=ticks,
                      ticktext=[f"{t:g}×" for t in ticks])
     fig.update_xaxes(row=1, col=2, title="points", zeroline=False)
-    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=[ptext(cut(d.label, LABEL_CHARS)) for d in rows],
+    fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=[pwrap(cut(d.label, 2 * LABEL_CHARS), LABEL_CHARS)
+                                                                for d in rows],
                      range=span, automargin=True, showgrid=True, gridcolor="#f0f0f0", row=1, col=1)
-    return _layout(fig, 150 + 30 * len(rows), hovermode="closest",
-                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / (150 + 30 * len(rows)),
-                           "x": 0})
+    height = 150 + 40 * len(rows)
+    return _layout(fig, height, hovermode="closest",
+                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / height, "x": 0})
 
 
 @dataclass
@@ -228,6 +228,16 @@ def _r(x: float | None) -> float | None:
     return round(x, 3) if ok(x) else None
 
 
+def above(r: RepRow) -> bool:
+    """Whether the rep's whole interval lies above what their deals predict."""
+    return ok(r.expected) and ok(r.ci_low) and r.ci_low > r.expected
+
+
+def below(r: RepRow) -> bool:
+    """Whether the rep's whole interval lies below what their deals predict."""
+    return ok(r.expected) and ok(r.ci_high) and r.ci_high < r.expected
+
+
 def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     """Each rep's best-estimate win rate (with interval when known) against what their deals predict."""
     if not reps:
@@ -237,8 +247,8 @@ def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     has_ci = any(ok(r.ci_low) and ok(r.ci_high) for r in rows)
     has_exp = any(ok(r.expected) for r in rows)
     has_mix = any(ok(r.mix) for r in rows)
-    hover = ("<b>%{y}</b> (%{customdata[1]})<br>won %{customdata[3]:.0%} of %{customdata[2]} closed deals; "
-             "best estimate %{customdata[4]:.0%}"
+    hover = ("<b>%{y}</b> (%{customdata[1]})<br>raw win rate %{customdata[3]:.0%} of %{customdata[2]} closed "
+             "deals; shrunk %{customdata[4]:.0%}"
              + (" (interval %{customdata[5]:.0%}–%{customdata[6]:.0%})" if has_ci else "")
              + ("<br>expected %{customdata[7]:.0%} from their behaviours and deal mix" if has_exp else "")
              + ("<br>the average rep's behaviour would win %{customdata[8]:.0%} of the same deals" if has_mix else "")
@@ -255,14 +265,14 @@ def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
                     showlegend=False)
     raw = [i for i, r in enumerate(rows) if ok(r.raw)]
     fig.add_scatter(x=[_r(rows[i].raw) for i in raw], y=[labels[i] for i in raw], mode="markers",
-                    name="Raw win rate", marker={"symbol": "circle-open", "size": 8, "color": "#777"},
+                    name="Win rate (raw)", marker={"symbol": "circle-open", "size": 8, "color": "#777"},
                     hoverinfo="skip")
     series = [("Expected from behaviours and deal mix", lambda r: ok(r.expected), "expected",
                {"symbol": "diamond", "size": 10, "color": "#555"}),
-              ("Win rate (best estimate): above expected", lambda r: not ok(r.expected) or r.actual >= r.expected,
-               "actual", {"size": 11, "color": POSITIVE}),
-              ("Win rate (best estimate): below expected", lambda r: ok(r.expected) and r.actual < r.expected,
-               "actual", {"size": 11, "color": NEGATIVE})]
+              ("Win rate (shrunk): clearly above expected", above, "actual", {"size": 11, "color": POSITIVE}),
+              ("Win rate (shrunk): clearly below expected", below, "actual", {"size": 11, "color": NEGATIVE}),
+              ("Win rate (shrunk): within chance of expected", lambda r: not above(r) and not below(r), "actual",
+               {"size": 11, "color": NEUTRAL})]
     for name, test, field, marker in series:
         idx = [i for i, r in enumerate(rows) if test(r)]
         if not idx:
@@ -323,8 +333,9 @@ def value_map(nodes: list[MapNode]) -> go.Figure:
     leaves = sum(1 for n in nodes if n.id not in parents)
     fig = go.Figure(go.Icicle(
         ids=[n.id for n in nodes], parents=[n.parent for n in nodes],
-        labels=[pwrap(cut(n.label, 120), 42) for n in nodes],  # value_map.LABEL_MAX hovertext=[n.hover for n in nodes],
-        hoverinfo="text", marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
+        labels=[pwrap(cut(n.label, 120), 42) for n in nodes],  # 120 = value_map.LABEL_MAX
+        hovertext=[n.hover for n in nodes], hoverinfo="text",
+        marker={"colors": [n.color for n in nodes], "line": {"color": "white", "width": 1}},
         tiling={"orientation": "h"}, textfont={"size": 12, "color": "#1f2933"}, maxdepth=4,
         pathbar={"visible": True, "side": "top"}))
     return _layout(fig, min(1600, max(480, 44 * leaves)), margin={"l": 10, "r": 10, "t": 30, "b": 10})
@@ -338,6 +349,7 @@ class AtRisk:
     team: str
     probability: float
     amount: float
+    currency: str
     title: str
     action: str
     anchor: str
@@ -363,34 +375,38 @@ def at_risk(deals: list[AtRisk], segments: list[str], teams: list[str]) -> go.Fi
             fig.add_scatter(x=[round(d.probability, 3) for d in pick], y=[round(d.amount) for d in pick],
                             mode="markers", name=ptext(seg), legendgroup=ptext(seg), showlegend=first,
                             meta=_tag(segment=seg, team=team),
-                            customdata=[[d.anchor, ptext(d.title), ptext(d.action)] for d in pick],
-                            hovertemplate="<b>%{customdata[1]}</b><br>amount %{y:,.0f} · win probability %{x:.0%}"
-                                          "<br>next best action: %{customdata[2]}<extra></extra>",
+                            customdata=[[d.anchor, ptext(d.title), ptext(d.action), ptext(d.currency)]
+                                        for d in pick],
+                            hovertemplate="<b>%{customdata[1]}</b><br>amount %{y:,.0f} %{customdata[3]} · win "
+                                          "probability %{x:.0%}<br>next best action: %{customdata[2]}"
+                                          "<extra></extra>",
                             marker={"color": colors[seg], "size": 9, "opacity": 0.8,
                                     "line": {"width": 0.5, "color": "white"}})
             first = False
     fig.update_xaxes(tickformat=".0%", range=[-0.02, 1.02], title="Win probability")
-    fig.update_yaxes(title="Amount", type="log" if log_y else "linear", tickformat="~s",
+    currencies = sorted({d.currency for d in deals})
+    fig.update_yaxes(title=f"Amount ({currencies[0]})" if len(currencies) == 1 else "Amount (each deal's currency)",
+                     type="log" if log_y else "linear", tickformat="~s",
                      dtick="D2" if log_y else None)
     return _layout(fig, 460, hovermode="closest")
 
 
 def probability_bands(bands: pl.DataFrame, segments: list[str]) -> go.Figure:
-    """Open pipeline amount per win-probability band, stacked by segment. `bands`: segment, band, deals, amount."""
+    """Open deals per win-probability band, stacked by segment. `bands`: segment, band, deals."""
     if bands.is_empty():
         return empty("No scored open deals")
     colors = segment_colors(segments)
     fig = go.Figure()
     for seg in segments:
         part = bands.filter(pl.col("segment") == seg).sort("band")
-        fig.add_bar(x=part["band"].to_list(), y=[round(a) for a in part["amount"]], name=ptext(seg),
-                    marker_color=colors[seg], meta=_tag(segment=seg), customdata=part["deals"].to_list(),
-                    hovertemplate="<b>%{fullData.name}</b>, win probability %{text}:<br>%{customdata:,} open "
-                                  "deals, amount %{y:.3s}<extra></extra>",
+        fig.add_bar(x=part["band"].to_list(), y=part["deals"].to_list(), name=ptext(seg),
+                    marker_color=colors[seg], meta=_tag(segment=seg),
+                    hovertemplate="<b>%{fullData.name}</b>, win probability %{text}:<br>%{y:,} open deals"
+                                  "<extra></extra>",
                     text=[PROB_BANDS[b] for b in part["band"]], textposition="none")
     fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_xaxes(tickvals=list(range(10)), ticktext=PROB_BANDS, range=[-0.5, 9.5], title="Win probability")
-    fig.update_yaxes(title="Open amount")
+    fig.update_yaxes(title="Open deals")
     return _layout(fig, 360)
 
 

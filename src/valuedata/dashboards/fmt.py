@@ -25,14 +25,15 @@ def num(x: float | None) -> str:
     return f"{x:,.0f}" if ok(x) else "n/a"
 
 
-def money(x: float | None) -> str:
-    """An amount in the deals' own currency, compact: 1234567 -> '1.2M'."""
+def money(x: float | None, currency: str | None) -> str:
+    """An amount with its currency, compact: (1234567, 'EUR') -> '1.2M EUR'."""
     if not ok(x):
         return "n/a"
+    unit = f" {currency}" if currency else ""
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= div:
-            return f"{x / div:.1f}{suffix}"
-    return f"{x:,.0f}"
+            return f"{x / div:.1f}{suffix}{unit}"
+    return f"{x:,.0f}{unit}"
 
 
 def ratio(x: float | None) -> str:

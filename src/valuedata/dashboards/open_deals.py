@@ -19,12 +19,27 @@ def anchor(deal_id: str) -> str:
     return "deal-" + re.sub(r"[^A-Za-z0-9_-]", "_", deal_id)
 
 
+NO_BETTER = "the model for this segment does not beat always guessing the average win rate"
+
+
 def action_text(ctx: Context, row: dict) -> str:
-    """The next best action in the map's words, with its expected lift."""
+    """The next best action in the map's words with its expected lift; none, with why, when the analysis gives
+    none or the segment's model does not beat the base rate (analytics.model_quality)."""
     action = ctx.text.action(row.get("next_best_action"), row.get("segment"))
-    if action and ok(row.get("expected_lift")):
-        action += f" ({pts(row['expected_lift'])} points)"
+    if row.get("better_than_baseline") is False:
+        return f"None: {row.get('note') or NO_BETTER}"
+    if not action:
+        return f"None: {row['note']}" if row.get("note") else "None"
+    if ok(row.get("expected_lift")):
+        action += f" (about {pts(row['expected_lift'])} points of win probability)"
     return action
+
+
+def why_text(row: dict) -> str:
+    """What the model sees in the deal, in words: what helps it and what holds it back."""
+    parts = [f"Helping: {row['top_positive']}." if row.get("top_positive") else "",
+             f"Holding it back: {row['top_negative']}." if row.get("top_negative") else ""]
+    return " ".join(p for p in parts if p)
 
 
 def build(ctx: Context) -> Page:
@@ -45,13 +60,13 @@ def build(ctx: Context) -> Page:
     for team in ctx.teams():
         band = bands if team == q.ALL else bands.filter(pl.col("team") == team)
         stacked[team] = F.probability_bands(
-            band.group_by("segment", "band").agg(pl.col("deals").sum(), pl.col("amount").sum()), segments)
+            band.group_by("segment", "band").agg(pl.col("deals").sum()), segments)
     charts = [Chart("atrisk", "Open deals at risk", {q.ALL: scatter}, [],
                     help=f"The {limits.MAX_AT_RISK_POINTS} open deals with the most value at risk (amount × "
                          f"(1 − win probability)) and the {limits.MAX_AT_RISK_PER_TEAM} riskiest of each team. "
                          "Top left: big and unlikely. Click a deal to jump to its row."),
-              Chart("bands", "Open pipeline by win probability", stacked, ["team"],
-                    help="Every scored open deal, by its win probability.")]
+              Chart("bands", "Open deals by win probability", stacked, ["team"],
+                    help="How many scored open deals fall in each band of win probability.")]
     body = [Markup('<div class="grid2">'), charts[0].markup(), charts[1].markup(), Markup("</div>"),
             _table(ctx, deals)]
     filters = [ctx.segment_filter(), ctx.team_filter()]
@@ -62,7 +77,7 @@ def build(ctx: Context) -> Page:
 def _point(ctx: Context, r: dict) -> F.AtRisk:
     title = f"{r['deal_id']} · {r['account_name']}" if r["account_name"] else r["deal_id"]
     return F.AtRisk(r["segment"], r["team"], r["win_probability"], r["amount"] if ok(r["amount"]) else 0.0,
-                    f"{title} ({r['rep_name']}, {r['team']})", action_text(ctx, r) or "none",
+                    r["currency"] or "", f"{title} ({r['rep_name']}, {r['team']})", action_text(ctx, r),
                     "#" + anchor(r["deal_id"]))
 
 
@@ -72,17 +87,18 @@ def _table(ctx: Context, deals: pl.DataFrame) -> Markup:
                           | (pl.col("segment_rank") <= cap))
     rows, attrs = [], []
     for r in listed.iter_rows(named=True):
-        why = "; ".join(x for x in (f"against: {r['top_negative']}" if r["top_negative"] else "",
-                                    f"for: {r['top_positive']}" if r["top_positive"] else "") if x)
         rows.append([Markup(f'<span id="{esc(anchor(r["deal_id"]))}">{esc(r["deal_id"])}</span>'),
                      r["account_name"] or "", r["rep_name"], r["team"], r["segment"],
-                     (money(r["amount"]), f"{r['amount'] or 0:.2f}"),
+                     (money(r["amount"], r["currency"]), f"{r['amount'] or 0:.2f}"),
                      (pct(r["win_probability"]), f"{r['win_probability']:.4f}"),
-                     (money(r["value_at_risk"]), f"{r['value_at_risk']:.2f}"), action_text(ctx, r), why])
+                     (money(r["value_at_risk"], r["currency"]), f"{r['value_at_risk']:.2f}"), action_text(ctx, r),
+                     why_text(r)])
         attrs.append({"segment": r["segment"], "team": r["team"]})
-    return Markup('<section class="card"><h2>Deals to act on</h2><p class="help">Open deals by value at risk, '
-                  "with the one step the model expects to raise the win probability most.</p>"
+    return Markup('<section class="card"><h2>Deals to act on</h2><p class="help">Open deals by value at risk '
+                  "(amount × (1 − win probability), in the deal's own currency), with the one step the model "
+                  "expects to raise the win probability most — none where the analyses do not support one, with "
+                  "why.</p>"
                   + table(["Deal", "Account", "Rep", "Team", "Segment", "Amount", "Win probability",
-                           "At risk", "Next best action", "Why"], rows, row_attrs=attrs, numeric={5, 6, 7},
-                          table_id="atrisk-table")
+                           "At risk", "Next best action", "What the model sees"], rows, row_attrs=attrs,
+                          numeric={5, 6, 7}, table_id="atrisk-table")
                   + '<p class="help count" data-count-for="atrisk-table"></p></section>')

@@ -24,19 +24,21 @@ def build(ctx: Context) -> Page:
         notes.append("overview: core.deals is missing or empty")
         body = [notice("No deals loaded yet: run `valuedata run` to load the input folder.")]
         return Page("index.html", page("Overview", "index.html", body, charts=[], filters=[]), [], notes)
-    charts = [winrate_chart(ctx, q.closed_by_month(wh, dims)),
-              pipeline_chart(ctx, q.pipeline_by_quarter(wh, dims))]
+    pipe = q.pipeline_by_quarter(wh, dims)
+    closed = int(pipe.filter(pl.col("outcome") != "open")["deals"].sum()) if not pipe.is_empty() else 0
+    counts, amounts = q.headline_counts(wh, dims)
+    charts = [winrate_chart(ctx, q.closed_by_month(wh, dims), closed), pipeline_chart(ctx, pipe)]
     cov = q.coverage_bins(wh, dims)
     if cov.is_empty():
         notes.append("overview: analytics.deal_coverage not computed yet")
     charts.append(coverage_chart(ctx, cov))
-    h = q.headline(wh)
-    body = [_tiles(h), Markup('<div class="grid2">'), charts[1].markup(), charts[2].markup(),
-            Markup("</div>"), charts[0].markup(), _freshness(ctx, h)]
+    tiles = tile_variants(ctx, counts, amounts)
+    body = [_tiles(tiles["labels"], tiles["values"]["|".join([q.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
+            charts[2].markup(), Markup("</div>"), charts[0].markup(), _freshness(ctx)]
     filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter(),
                Filter("grain", "Win rate by", [(g, label) for g, (label, _) in GRAINS.items()], "quarter")]
     return Page("index.html", page("Overview", "index.html", body, charts=charts, filters=filters,
-                                   periods=ctx.periods_js()), charts, notes)
+                                   periods=ctx.periods_js(), extra={"tiles": tiles}), charts, notes)
 
 
 def _period_start(d: date, grain: str) -> date:
@@ -68,8 +70,15 @@ def _in_period(frame: pl.DataFrame, period: q.Period) -> pl.DataFrame:
     return frame.filter((pl.col("quarter") >= period.start) & (pl.col("quarter") < period.end))
 
 
-def winrate_chart(ctx: Context, months: pl.DataFrame) -> Chart:
-    """Win rate over time by segment, per team and grain; the period filter sets the x range."""
+def winrate_chart(ctx: Context, months: pl.DataFrame, closed: int) -> Chart:
+    """Win rate over time by segment, per team and grain; the period filter sets the x range.
+
+    `closed` counts every closed deal: when there are some but none has a close date, the chart says so.
+    """
+    if months.is_empty() and closed:
+        undated = F.empty(f"The {num(closed)} closed deals have no close date (closed_at), so their win rate "
+                          "cannot be placed in time")
+        return Chart("winrate", "Win rate over time", {q.ALL: undated}, [])
     variants = {}
     for team in ctx.teams():
         for grain in GRAINS:
@@ -86,8 +95,7 @@ def pipeline_chart(ctx: Context, pipe: pl.DataFrame) -> Chart:
     for team in ctx.teams():
         for period in ctx.dims.periods:
             part = _in_period(_by_team(pipe, team), period)
-            counts = part.group_by("segment", "outcome").agg(pl.col("deals").sum(), pl.col("amount").sum()) \
-                if not part.is_empty() else part
+            counts = part.group_by("segment", "outcome").agg(pl.col("deals").sum()) if not part.is_empty() else part
             variants[f"{team}|{period.id}"] = F.pipeline(counts, ctx.dims.segments)
     return Chart("pipeline", "Pipeline", variants, ["team", "period"],
                  help="Won and lost deals by the date they closed, open deals by the date they were created.")
@@ -96,34 +104,64 @@ def pipeline_chart(ctx: Context, pipe: pl.DataFrame) -> Chart:
 def coverage_chart(ctx: Context, cov: pl.DataFrame) -> Chart:
     """Win rate by key-player coverage bin, per team and period."""
     variants = {}
+    shown = sorted(set(cov["bin"].to_list())) if not cov.is_empty() else []
     for team in ctx.teams():
         for period in ctx.dims.periods:
             part = _in_period(_by_team(cov, team), period)
             bins = part.group_by("segment", "bin").agg(pl.col("won").sum(), pl.col("closed").sum()) \
                 if not part.is_empty() else part
-            variants[f"{team}|{period.id}"] = F.coverage_winrate(bins, ctx.dims.segments) if not cov.is_empty() \
+            variants[f"{team}|{period.id}"] = F.coverage_winrate(bins, ctx.dims.segments, shown) if shown \
                 else F.empty("Key-player coverage not computed yet")
     return Chart("coverage", "Key-player coverage against win rate", variants, ["team", "period"],
                  help="Closed deals grouped by the share of the map's key players engaged. Bars: all segments "
                       "with a 95% interval and the number of deals; lines: each segment.")
 
 
-def _tiles(h: dict) -> Markup:
-    closed = h.get("closed") or 0
-    tiles = [("Deals", num(h.get("deals"))), ("Closed", num(closed)),
-             ("Win rate", pct(h["won"] / closed) if closed else "n/a"),
-             ("Open deals", num(h.get("open"))), ("Open amount", money(h.get("open_amount"))),
-             ("Reps", num(h.get("reps")))]
+def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> dict:
+    """The headline cards for every (segment, team, period) of the filters: {"labels": [...], "values":
+    {'segment|team|period': [...]}}.
+
+    `counts` and `amounts` come from queries.headline_counts; open amounts are given per currency (the
+    currencies with the most open deals, capped), never added across currencies.
+    """
+    by_key = {(r["segment"], r["team"], r["period"]): r for r in counts.iter_rows(named=True)}
+    money_by: dict[tuple[str, str, str], dict[str, float]] = {}
+    for r in amounts.iter_rows(named=True):
+        money_by.setdefault((r["segment"], r["team"], r["period"]), {})[r["currency"]] = r["amount"]
+    overall = amounts.filter((pl.col("segment") == q.ALL) & (pl.col("team") == q.ALL) & (pl.col("period") == q.ALL))
+    currencies = overall.sort(["deals", "currency"], descending=[True, False])["currency"].to_list()
+    currencies = currencies[:limits.MAX_CURRENCIES]
+    values = {}
+    for seg in [q.ALL] + ctx.dims.segments:
+        for team in ctx.teams():
+            for period in ctx.dims.periods:
+                key = (seg, team, period.id)
+                values["|".join(key)] = _tile_values(by_key.get(key, {}), money_by.get(key, {}), currencies)
+    labels = ["Deals", "Closed", "Win rate (raw)", "Open deals", *[f"Open amount ({c})" for c in currencies], "Reps"]
+    return {"labels": labels, "values": values}
+
+
+def _tile_values(row: dict, amounts: dict[str, float], currencies: list[str]) -> list[str]:
+    """The value of each card for one selection, in the order of tile_variants' labels."""
+    closed = row.get("closed") or 0
+    return [num(row.get("deals") or 0), num(closed), pct(row["won"] / closed) if closed else "n/a",
+            num(row.get("open") or 0), *[money(amounts.get(cur, 0), cur) for cur in currencies],
+            num(row.get("reps") or 0)]
+
+
+def _tiles(labels: list[str], values: list[str]) -> Markup:
     cells = "".join(f'<div class="tile"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
-                    for k, v in tiles)
-    return Markup(f'<div class="tiles">{cells}</div>')
+                    for k, v in zip(labels, values))
+    return Markup(f'<div class="tiles" id="tiles">{cells}</div><p class="help tiles-help">Deals of the selected '
+                  "segment, team and period: closed deals by the date they closed, open deals by the date they "
+                  "were created. Amounts are per currency, never added across currencies.</p>")
 
 
-def _freshness(ctx: Context, h: dict) -> Markup:
+def _freshness(ctx: Context) -> Markup:
     wh = ctx.wh
     loads = q.latest_loads(wh)
     built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    facts = [("Latest deal date", h.get("latest_deal_date")),
+    facts = [("Latest deal date", q.latest_deal_date(wh)),
              ("Latest load", loads["loaded_at"].max() if not loads.is_empty() else "no load recorded"),
              ("Run", loads["run_id"][0] if not loads.is_empty() else "n/a"), ("Dashboards built", built)]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
@@ -131,27 +169,44 @@ def _freshness(ctx: Context, h: dict) -> Markup:
     if not loads.is_empty():
         rows = [[r["file"], r["rows_read"], r["rows_loaded"], r["rows_quarantined"]]
                 for r in loads.iter_rows(named=True)]
-        parts.append(table(["File", "Rows read", "Loaded", "Quarantined"], rows, numeric={1, 2, 3},
+        parts.append(table(["File", "Rows read", "Loaded", "Newly quarantined"], rows, numeric={1, 2, 3},
                            caption="Files of the latest run"))
     parts.append("</section>")
-    run = loads["run_id"][0] if not loads.is_empty() else None
-    quarantine = q.quarantine_counts(wh, run)
-    parts.append('<section class="card"><h2>Quarantined rows</h2>')
+    parts.append(_quarantine(wh))
+    return Markup('<div class="grid2">' + "".join(parts) + "</div>" + _unmapped(ctx))
+
+
+def _quarantine(wh: q.Warehouse) -> str:
+    """What audit.quarantine holds now, by file and rule (a rerun of unchanged files keeps showing it)."""
+    quarantine = q.quarantine_counts(wh)
+    parts = ['<section class="card" id="quarantine"><h2>Rows set aside (quarantined)</h2>']
     if not wh.has("audit.quarantine", "rule"):
         parts.append(notice("audit.quarantine not computed yet"))
     elif quarantine.is_empty():
-        parts.append(notice("No rows quarantined in the latest run."))
+        parts.append(notice("No rows are set aside: every row of the input files loaded."))
     else:
         total = int(quarantine["total"][0])
         rows = [[r["file"], r["rule"], r["rows"]] for r in quarantine.iter_rows(named=True)]
         parts.append(table(["File", "Rule", "Rows"], rows, numeric={2},
-                           caption=f"{num(total)} rows quarantined" + (" in the latest run" if run else "")))
-        parts.append(Markup('<p class="help">See the rows themselves with <code>valuedata sql "SELECT * FROM '
-                            'audit.quarantine"</code>.</p>'))
-    titles = q.unmapped_titles(wh)
-    if not titles.is_empty():
-        parts.append(table(["Contact title matching no role", "Engagements"],
-                           [[r["title"], r["engagements"]] for r in titles.iter_rows(named=True)], numeric={1},
-                           caption="Most frequent unmapped titles: add them to a role's title_patterns"))
+                           caption=f"{num(total)} rows of the current input are set aside, by file and rule"))
+        parts.append('<p class="help">See the rows themselves, with how to fix each, with <code>valuedata sql '
+                     '"SELECT file, line, rule, detail FROM audit.quarantine"</code>.</p>')
     parts.append("</section>")
-    return Markup('<div class="grid2">' + "".join(parts) + "</div>")
+    return "".join(parts)
+
+
+def _unmapped(ctx: Context) -> str:
+    """The most frequent unmapped contact titles, one table per segment of the filter (shown for that segment)."""
+    titles = q.unmapped_titles(ctx.wh, ctx.dims)
+    if titles.is_empty():
+        return ""
+    parts = ['<section class="card" id="unmapped"><h2>Contact titles matching no role</h2>']
+    for seg in [q.ALL] + ctx.dims.segments:
+        part = titles.filter(pl.col("segment") == seg)
+        shown = (table(["Contact title", "Engagements"], [[r["title"], r["engagements"]]
+                                                          for r in part.iter_rows(named=True)], numeric={1},
+                       caption="Most frequent first: add them to a role's title_patterns")
+                 if not part.is_empty() else notice("Every contact title in this segment matches a role."))
+        parts.append(f'<div data-exact-segment="{esc(seg)}">{shown}</div>')
+    parts.append("</section>")
+    return "".join(parts)

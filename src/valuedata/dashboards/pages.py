@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from valuedata.dashboards import drilldown, drivers, open_deals, overview, playbooks, reps, value_map
+from valuedata.dashboards import drilldown, drivers, lookalikes, open_deals, overview, playbooks, reps, value_map
 from valuedata.dashboards import queries as q
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.labels import MapText
@@ -10,9 +10,12 @@ from valuedata.dashboards.labels import MapText
 
 def build_pages(wh: q.Warehouse) -> list[Page]:
     """Overview, drivers, reps, value map, open deals, the drill-down and the playbooks, in navigation order."""
-    ctx = Context(wh, q.dimensions(wh), MapText(q.map_tables(wh)))
+    tables = q.map_tables(wh)
+    ctx = Context(wh, q.dimensions(wh), MapText(tables))
     effects = q.driver_effects(wh)
-    reps_page, rep_ids = reps.build(ctx)
-    return [overview.build(ctx), drivers.build(ctx, effects), reps_page, value_map.build(ctx, effects),
+    cautions = lookalikes.cautions(wh, effects, ctx.text, tables)
+    reps_page, rep_ids = reps.build(ctx, cautions)
+    return [overview.build(ctx), drivers.build(ctx, effects, cautions), reps_page,
+            value_map.build(ctx, effects, cautions),
             open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids),
-            *playbooks.build(ctx)]
+            *playbooks.build(ctx, cautions)]

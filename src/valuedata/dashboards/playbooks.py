@@ -7,7 +7,7 @@ import re
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.html import Markup, link, notice, page, table
 from valuedata.errors import ValuedataError
-from valuedata.playbook_report import render_playbook
+from valuedata import playbook_report  # a module import: playbook_report reads dashboards.lookalikes
 
 
 def playbook_file(segment: str) -> str:
@@ -15,8 +15,9 @@ def playbook_file(segment: str) -> str:
     return "playbook-" + (re.sub(r"[^a-z0-9]+", "-", segment.lower()).strip("-") or "all") + ".html"
 
 
-def build(ctx: Context) -> list[Page]:
-    """The playbooks index page and one self-contained playbook page per segment of the maps."""
+def build(ctx: Context, cautions: dict) -> list[Page]:
+    """The playbooks index page and one self-contained playbook page per segment of the maps (`cautions`: the
+    look-alikes, see lookalikes.py)."""
     wh = ctx.wh
     if not wh.ready("analytics.playbook", "segment"):
         body = [notice("Playbooks not computed yet (analytics.playbook is missing or empty).")]
@@ -27,7 +28,8 @@ def build(ctx: Context) -> list[Page]:
     pages, rows = [], []
     for segment in segments:
         try:
-            html = render_playbook(wh.conn, segment, None, "html")
+            html = playbook_report.render_playbook(wh.conn, segment, None, "html", back="playbooks.html",
+                                                   cautions=cautions)
         except ValuedataError as exc:
             rows.append([segment, str(exc)])
             continue

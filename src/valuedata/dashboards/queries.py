@@ -42,8 +42,10 @@ class Warehouse:
             account = "CAST(d.account_name AS VARCHAR)" if self.has("core.deals", "account_name") else "NULL"
             closed = "CAST(d.closed_at AS DATE)" if self.has("core.deals", "closed_at") else "NULL::DATE"
             amount = "CAST(d.amount AS DOUBLE)" if self.has("core.deals", "amount") else "NULL::DOUBLE"
+            currency = "CAST(d.currency AS VARCHAR)" if self.has("core.deals", "currency") else "NULL::VARCHAR"
             self.conn.execute(f"""CREATE OR REPLACE TEMP TABLE dash_deals AS
                 SELECT d.deal_id, d.segment, d.rep_id, {_OUTCOME.format(c='d.outcome')} AS outcome, {amount} AS amount,
+                       {currency} AS currency,
                        CAST(d.created_at AS DATE) AS created_at, {closed} AS closed_at,
                        coalesce(CAST({team} AS VARCHAR), '{NO_TEAM}') AS team, {account} AS account_name
                 FROM core.deals d {join}""")
@@ -190,11 +192,40 @@ def closed_by_month(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
 def pipeline_by_quarter(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
     """Deals per (team, segment, quarter, outcome): won/lost by quarter closed, open by quarter created."""
     return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)})
-        SELECT team, segment, outcome,
-               date_trunc('quarter', CASE WHEN outcome = 'open' THEN created_at
-                                          ELSE coalesce(closed_at, created_at) END)::DATE AS quarter,
-               count(*) AS deals, coalesce(sum(amount), 0) AS amount
+        SELECT team, segment, outcome, {_DEAL_QUARTER} AS quarter, count(*) AS deals
         FROM deals GROUP BY ALL""")
+
+
+_DEAL_QUARTER = """date_trunc('quarter', CASE WHEN outcome = 'open' THEN created_at
+                                              ELSE coalesce(closed_at, created_at) END)::DATE"""
+
+
+def headline_counts(wh: Warehouse, dims: Dimensions) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The overview cards for every (period, segment, team) of the filters ('all' for no filter).
+
+    Closed deals count in the quarter they closed, open deals in the one they were created (as in the pipeline
+    chart). Returns (counts: period, segment, team, deals, closed, won, open, reps; open amounts: the same keys
+    and currency, amount — one row per currency, never summed across currencies).
+    """
+    ids = [p.id for p in dims.periods]
+    starts = [p.start for p in dims.periods]
+    ends = [p.end for p in dims.periods]
+    base = f"""WITH deals AS ({deals_cte(wh, dims)}),
+        periods AS (SELECT unnest($1::VARCHAR[]) AS period, unnest($2::DATE[]) AS p_start, unnest($3::DATE[]) AS p_end),
+        dated AS (SELECT d.*, p.period FROM deals d JOIN periods p
+                  ON p.p_start IS NULL OR ({_DEAL_QUARTER} >= p.p_start AND {_DEAL_QUARTER} < p.p_end))"""
+    keys = "period, coalesce(segment, '{all}') AS segment, coalesce(team, '{all}') AS team".format(all=ALL)
+    sets = "GROUPING SETS ((period{c}), (period, segment{c}), (period, team{c}), (period, segment, team{c}))"
+    counts = wh.frame(f"""{base}
+        SELECT {keys}, count(*) AS deals, count(*) FILTER (WHERE outcome <> 'open') AS closed,
+               count(*) FILTER (WHERE outcome = 'won') AS won, count(*) FILTER (WHERE outcome = 'open') AS open,
+               count(DISTINCT rep_id) AS reps
+        FROM dated GROUP BY {sets.format(c="")}""", [ids, starts, ends])
+    amounts = wh.frame(f"""{base}
+        SELECT {keys}, currency, coalesce(sum(amount), 0) AS amount, count(*) AS deals
+        FROM dated WHERE outcome = 'open' AND currency IS NOT NULL
+        GROUP BY {sets.format(c=", currency")}""", [ids, starts, ends])
+    return counts, amounts
 
 
 def coverage_bins(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
@@ -214,18 +245,11 @@ def coverage_bins(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
         GROUP BY ALL""")
 
 
-def headline(wh: Warehouse) -> dict:
-    """Headline numbers: deals, closed, won, open count and amount, reps."""
+def latest_deal_date(wh: Warehouse) -> date | None:
+    """The latest date on any deal (created or closed)."""
     if not wh.has("temp.dash_deals"):
-        return {}
-    row = wh.frame(f"""WITH deals AS ({deals_cte(wh)})
-        SELECT count(*) AS deals, count(*) FILTER (WHERE outcome IN ('won', 'lost')) AS closed,
-               count(*) FILTER (WHERE outcome = 'won') AS won, count(*) FILTER (WHERE outcome = 'open') AS open,
-               coalesce(sum(amount) FILTER (WHERE outcome = 'open'), 0) AS open_amount,
-               count(DISTINCT rep_id) AS reps,
-               max(greatest(created_at, coalesce(closed_at, created_at))) AS latest_deal_date
-        FROM deals""").row(0, named=True)
-    return row
+        return None
+    return wh.scalar("SELECT max(greatest(created_at, coalesce(closed_at, created_at))) FROM dash_deals")
 
 
 def latest_loads(wh: Warehouse) -> pl.DataFrame:
@@ -237,26 +261,29 @@ def latest_loads(wh: Warehouse) -> pl.DataFrame:
         ORDER BY file""")
 
 
-def quarantine_counts(wh: Warehouse, run_id: str | None = None) -> pl.DataFrame:
-    """Quarantined rows per (file, rule) of one run (all runs when None), most first, capped.
-
-    `total` carries the overall count.
-    """
+def quarantine_counts(wh: Warehouse) -> pl.DataFrame:
+    """Rows audit.quarantine holds now, per (file, rule), most first, capped; `total` carries the overall count."""
     if not wh.ready("audit.quarantine", "file", "rule"):
         return pl.DataFrame()
-    where = "WHERE CAST(run_id AS VARCHAR) = $1" if run_id is not None and wh.has("audit.quarantine", "run_id") \
-        else "WHERE $1 IS NULL OR true"
     return wh.frame(f"""SELECT file, rule, count(*) AS rows, sum(count(*)) OVER () AS total
-        FROM audit.quarantine {where} GROUP BY ALL ORDER BY rows DESC, file, rule
-        LIMIT {limits.MAX_QUARANTINE_ROWS}""", [None if run_id is None else str(run_id)])
+        FROM audit.quarantine GROUP BY ALL ORDER BY rows DESC, file, rule
+        LIMIT {limits.MAX_QUARANTINE_ROWS}""")
 
 
-def unmapped_titles(wh: Warehouse) -> pl.DataFrame:
-    """The most frequent contact titles that matched no role."""
+def unmapped_titles(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
+    """The most frequent contact titles that matched no role, overall (segment 'all') and per capped segment."""
     if not wh.ready("audit.unmapped_titles", "title", "engagements"):
         return pl.DataFrame()
-    return wh.frame(f"""SELECT title, engagements FROM audit.unmapped_titles
-        ORDER BY engagements DESC, title LIMIT {limits.MAX_UNMAPPED_TITLES}""")
+    return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)}),
+        counted AS (
+          SELECT coalesce(d.segment, '{ALL}') AS segment, e.contact_title AS title, count(*) AS engagements
+          FROM core.engagements e JOIN deals d USING (deal_id)
+          WHERE e.contact_title IN (SELECT title FROM audit.unmapped_titles) AND e.role_id IS NULL
+          GROUP BY GROUPING SETS ((e.contact_title), (d.segment, e.contact_title)))
+        SELECT * FROM counted
+        QUALIFY row_number() OVER (PARTITION BY segment ORDER BY engagements DESC, title)
+                <= {limits.MAX_UNMAPPED_TITLES}
+        ORDER BY segment, engagements DESC, title""")
 
 
 def driver_effects(wh: Warehouse) -> pl.DataFrame:
@@ -267,8 +294,9 @@ def driver_effects(wh: Warehouse) -> pl.DataFrame:
     num = ["deals_with", "deals_without", "win_rate_with", "win_rate_without", "lift", "lift_ci_low",
            "lift_ci_high", "p_value", "q_value", "odds_ratio", "or_ci_low", "or_ci_high"]
     cols = ", ".join(wh.opt(rel, c, "e") for c in num)
-    return wh.frame(f"""SELECT e.segment, e.kind, e.item_id, {cols}, {wh.opt(rel, 'significant', 'e', 'BOOLEAN')}
-        FROM {rel} e ORDER BY e.segment, e.kind, e.item_id""")
+    words = ", ".join(wh.opt(rel, c, "e", "VARCHAR") for c in ["status", "note"])
+    return wh.frame(f"""SELECT e.segment, e.kind, e.item_id, {cols}, {wh.opt(rel, 'significant', 'e', 'BOOLEAN')},
+        {words} FROM {rel} e ORDER BY e.segment, e.kind, e.item_id""")
 
 
 def playbook(wh: Warehouse) -> pl.DataFrame:
@@ -286,8 +314,11 @@ def model_quality(wh: Warehouse) -> pl.DataFrame:
     if not wh.ready(rel, "segment"):
         return pl.DataFrame()
     order = "ORDER BY m.fitted_at DESC" if wh.has(rel, "fitted_at") else ""
-    cols = ", ".join(wh.opt(rel, c, "m") for c in ["closed_deals", "auc_cv", "brier_cv", "baseline_brier"])
-    return wh.frame(f"SELECT m.segment, {cols} FROM {rel} m QUALIFY row_number() OVER "
+    cols = ", ".join(wh.opt(rel, c, "m") for c in ["closed_deals", "auc_cv", "brier_cv", "baseline_brier",
+                                                   "auc_cv_explanatory"])
+    words = ", ".join(wh.opt(rel, c, "m", "VARCHAR") for c in ["cv_scheme", "scoring_model", "note"])
+    return wh.frame(f"SELECT m.segment, {cols}, {words}, {wh.opt(rel, 'better_than_baseline', 'm', 'BOOLEAN')} "
+                    f"FROM {rel} m QUALIFY row_number() OVER "
                     f"(PARTITION BY m.segment {order}) = 1")
 
 
@@ -308,19 +339,28 @@ def scorecard(wh: Warehouse) -> pl.DataFrame:
     sel, join = _reps_join(wh, "s")
     cols = ", ".join(wh.opt(rel, c, "s") for c in [
         "closed_deals", "wins", "win_rate", "win_rate_shrunk", "expected_win_rate", "mix_win_rate",
-        "key_role_coverage", "win_rate_ci_low", "win_rate_ci_high"])
-    return wh.frame(f"SELECT s.rep_id, {sel}, {cols} FROM {rel} s {join} ORDER BY s.rep_id")
+        "key_role_coverage", "win_rate_ci_low", "win_rate_ci_high", "win_rate_shrunk_ci_low",
+        "win_rate_shrunk_ci_high"])
+    flags = ", ".join(wh.opt(rel, c, "s", "BOOLEAN") for c in ["small_sample", "reps_differ"])
+    return wh.frame(f"SELECT s.rep_id, {sel}, {cols}, {flags} FROM {rel} s {join} ORDER BY s.rep_id")
+
+
+def heterogeneity(wh: Warehouse) -> dict:
+    """The one analytics.rep_heterogeneity row (do reps differ beyond chance, and its verdict); {} when absent."""
+    if not wh.ready("analytics.rep_heterogeneity", "verdict"):
+        return {}
+    return wh.frame("SELECT * FROM analytics.rep_heterogeneity LIMIT 1").row(0, named=True)
 
 
 def rep_gaps(wh: Warehouse) -> pl.DataFrame:
-    """rep_gaps with rep names and teams."""
+    """The rep_gaps rows to coach on (`coach`: a proven driver, a gap beyond chance, reps differ, enough deals)."""
     rel = "analytics.rep_gaps"
-    if not wh.ready(rel, "rep_id", "kind", "item_id", "contribution"):
+    if not wh.ready(rel, "rep_id", "kind", "item_id", "contribution", "coach"):
         return pl.DataFrame()
     sel, join = _reps_join(wh, "g")
     cols = ", ".join(wh.opt(rel, c, "g") for c in ["rep_rate", "top_rate", "contribution"])
     return wh.frame(f"SELECT g.rep_id, {sel}, g.kind, g.item_id, {cols} FROM {rel} g {join} "
-                    "WHERE g.contribution IS NOT NULL")
+                    "WHERE g.coach AND g.contribution IS NOT NULL")
 
 
 def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
@@ -336,14 +376,19 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
     account = "CAST(d.account_name AS VARCHAR)" if wh.has("core.deals", "account_name") else "NULL"
     seg = (f"CASE WHEN list_contains({_sql_list(dims.segments)}, s.segment) THEN s.segment "
            f"ELSE '{OTHER_SEGMENTS}' END")
-    opt = ", ".join(wh.opt(rel, c, "s", "VARCHAR") for c in ["top_positive", "top_negative", "next_best_action"])
+    opt = ", ".join(wh.opt(rel, c, "s", "VARCHAR") for c in ["top_positive", "top_negative", "next_best_action",
+                                                                "note"])
     cap = limits.MAX_AT_RISK_PER_GROUP
     return wh.frame(f"""WITH scored AS (
           SELECT s.deal_id, s.rep_id, {sel}, {seg} AS segment, {account} AS account_name,
                  CAST(s.win_probability AS DOUBLE) AS win_probability, CAST(d.amount AS DOUBLE) AS amount,
-                 CAST(d.created_at AS DATE) AS created_at, {opt}, {wh.opt(rel, 'expected_lift', 's')},
-                 coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk
+                 CAST(d.currency AS VARCHAR) AS currency, CAST(d.created_at AS DATE) AS created_at, {opt},
+                 {wh.opt(rel, 'expected_lift', 's')},
+                 coalesce(CAST(d.amount AS DOUBLE), 0) * (1 - CAST(s.win_probability AS DOUBLE)) AS value_at_risk,
+                 m.better_than_baseline
           FROM {rel} s LEFT JOIN core.deals d ON d.deal_id = s.deal_id {join}
+               LEFT JOIN (SELECT segment, any_value(better_than_baseline) AS better_than_baseline
+                          FROM analytics.model_quality GROUP BY segment) m ON m.segment = s.model_segment
         ), capped AS (
           SELECT * REPLACE (CASE WHEN list_contains({_sql_list(dims.teams)}, team) THEN team
                                  ELSE '{OTHER_TEAMS}' END AS team) FROM scored
@@ -360,13 +405,14 @@ def open_deals(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
 
 
 def open_bands(wh: Warehouse, dims: Dimensions) -> pl.DataFrame:
-    """All scored open deals per (team, segment, win-probability decile): count and amount."""
+    """All scored open deals per (team, segment, win-probability decile): how many (amounts are not summed:
+    deals carry different currencies)."""
     rel = "analytics.open_deal_scores"
     if not wh.ready(rel, "deal_id", "win_probability"):
         return pl.DataFrame()
     return wh.frame(f"""WITH deals AS ({deals_cte(wh, dims)})
         SELECT d.team, d.segment, least(9, floor(CAST(s.win_probability AS DOUBLE) * 10))::INT AS band,
-               count(*) AS deals, coalesce(sum(d.amount), 0) AS amount
+               count(*) AS deals
         FROM {rel} s JOIN deals d USING (deal_id) WHERE s.win_probability IS NOT NULL GROUP BY ALL""")
 
 
@@ -394,27 +440,18 @@ def map_tables(wh: Warehouse) -> dict[str, pl.DataFrame]:
     return out
 
 
-def driver_key(segment: str, kind: str, item_id: str) -> str:
-    """The drill-down group key of a driver."""
-    return f"driver|{segment}|{kind}|{item_id}"
-
-
-def rep_key(rep_id: str) -> str:
-    """The drill-down group key of a rep."""
-    return f"rep|{rep_id}"
-
-
 def drill_down(wh: Warehouse, drivers: list[tuple[str, str, str]],
-               rep_ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The bounded deal sample behind drivers and reps, and each group's full counts.
+               rep_ids: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """The deals behind drivers and reps, each group's full counts, and whether every deal is listed.
 
     A driver (segment, kind, item_id) groups the deals of that segment (every segment for '*') that covered
-    the item; a rep groups their deals. The sample keeps each group's DRILL_PER_OUTCOME largest won and lost
-    deals (and open ones, for reps). Returns (deals: one row per sampled deal with its covered items,
-    groups: group_key, won, lost, open).
+    the item; a rep groups their deals. Up to limits.DRILL_ALL_DEALS deals in the warehouse, every deal is
+    listed; above, a bounded sample: each group's DRILL_PER_OUTCOME largest won and lost deals (and open ones,
+    for reps). Returns (deals: one row per listed deal with its covered items, groups: group_key, won, lost,
+    open, complete).
     """
     if not (wh.has("temp.dash_deals") and wh.has("temp.dash_items")):
-        return pl.DataFrame(), pl.DataFrame()
+        return pl.DataFrame(), pl.DataFrame(), False
     segs, kinds, items = ([list(x) for x in zip(*drivers)] if drivers else ([], [], []))
     n = limits.DRILL_PER_OUTCOME
     groups = wh.frame(f"""WITH wanted AS (SELECT unnest($1::VARCHAR[]) AS seg, unnest($2::VARCHAR[]) AS kind,
@@ -434,22 +471,25 @@ def drill_down(wh: Warehouse, drivers: list[tuple[str, str, str]],
                max_by(deal_id, amount, {n}) FILTER (WHERE outcome = 'lost') AS top_lost,
                max_by(deal_id, amount, {n}) FILTER (WHERE outcome = 'open' AND group_key LIKE 'rep|%') AS top_open
         FROM members GROUP BY group_key""", [segs, kinds, items, rep_ids])
-    picked = sorted({d for col in ("top_won", "top_lost", "top_open") for ids in groups[col].to_list()
-                     for d in ids or []})
+    complete = wh.scalar("SELECT count(*) FROM dash_deals") <= limits.DRILL_ALL_DEALS
+    picked = None if complete else sorted({d for col in ("top_won", "top_lost", "top_open")
+                                           for ids in groups[col].to_list() for d in ids or []})
     cov = "CAST(c.key_role_coverage AS DOUBLE)" if wh.has("analytics.deal_coverage", "key_role_coverage") \
         else "NULL::DOUBLE"
     sel, join = _reps_join(wh, "d")
-    deals = wh.frame(f"""WITH picked AS (SELECT unnest($1::VARCHAR[]) AS deal_id), covered AS (
+    deals = wh.frame(f"""WITH picked AS (SELECT deal_id FROM dash_deals
+                                        WHERE $1::VARCHAR[] IS NULL OR list_contains($1::VARCHAR[], deal_id)),
+        covered AS (
           SELECT i.deal_id, list(i.kind ORDER BY i.kind, i.item_id) AS kinds,
                  list(i.item_id ORDER BY i.kind, i.item_id) AS items
           FROM dash_items i JOIN picked USING (deal_id) GROUP BY i.deal_id
         )
-        SELECT d.deal_id, d.account_name, d.rep_id, {sel}, d.segment, d.outcome, d.amount, d.created_at,
+        SELECT d.deal_id, d.account_name, d.rep_id, {sel}, d.segment, d.outcome, d.amount, d.currency, d.created_at,
                d.closed_at, {cov} AS coverage, coalesce(v.kinds, []) AS kinds, coalesce(v.items, []) AS items
         FROM picked p JOIN dash_deals d USING (deal_id) LEFT JOIN covered v USING (deal_id)
              LEFT JOIN analytics.deal_coverage c ON c.deal_id = d.deal_id {join}
         ORDER BY d.amount DESC NULLS LAST, d.deal_id""", [picked])
-    return deals, groups.select("group_key", "won", "lost", "open")
+    return deals, groups.select("group_key", "won", "lost", "open"), complete
 
 
 def period_bounds(period: Period) -> tuple[str | None, str | None]:

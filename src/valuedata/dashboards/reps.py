@@ -62,32 +62,55 @@ def load_reps(ctx: Context) -> dict[str, Rep]:
     return reps
 
 
-def build(ctx: Context) -> tuple[Page, list[str]]:
-    """The reps page and the rep ids it links to the drill-down."""
+def build(ctx: Context, cautions: dict) -> tuple[Page, list[str]]:
+    """The reps page and the rep ids it links to the drill-down.
+
+    The verdict of analytics.rep_heterogeneity leads the page; the gap heatmap and the coaching list show only
+    rep_gaps rows flagged `coach`, and only when reps differ beyond chance; look-alikes (`cautions`, see
+    lookalikes.py) carry a ⚠ there.
+    """
+    # per (kind, item): the pooled ('*') caution when there is one (it sorts last here, so it is kept)
+    flagged = {(kind, item): text for (_, kind, item), text in sorted(cautions.items(), reverse=True)}
     reps = load_reps(ctx)
     if not reps:
         body = [notice("Rep scorecard not computed yet (analytics.rep_scorecard and analytics.rep_gaps are "
                        "missing or empty).")]
         return Page("reps.html", page("Reps", "reps.html", body, charts=[], filters=[]), [],
                     ["reps: analytics.rep_scorecard / rep_gaps not computed yet"]), []
-    coaching = sorted(reps.values(), key=lambda r: (-r.total_gap, r.label))[:limits.MAX_COACHING_REPS]
     everyone = list(reps.values())
-    drill = {r.rep_id for r in coaching} | {r.rep_id for r in _chart_reps(everyone)} | \
-        {r.rep_id for r in _heatmap_reps(everyone)}
+    differ = any(r.card.get("reps_differ") for r in everyone)
+    coaching = sorted((r for r in everyone if r.gaps), key=lambda r: (-r.total_gap, r.label))
+    coaching = coaching[:limits.MAX_COACHING_REPS]
+    drill = {r.rep_id for r in coaching} | {r.rep_id for r in _chart_reps(everyone)}
     charts = [Chart("reps", "Actual vs expected win rate",
                     {t: _vs_expected(_team(everyone, t), drill) for t in ctx.teams()}, ["team"],
-                    help="Dots: each rep's best-estimate win rate (shrunk towards the average for reps with few "
-                         "deals; bars show its interval when computed). Diamonds: what their behaviours and deal "
-                         "mix predict. Green: above expectation. Click a rep to see their deals."),
-              Chart("gaps", "Behaviour gaps to top performers",
-                    {t: _heatmap(ctx, _team(everyone, t), drill) for t in ctx.teams()}, ["team"],
-                    help="Win-rate points each gap to the top quartile of reps costs a rep (red) or earns them "
-                         "(blue); reps with the largest total gap first.")]
+                    help="Filled dots: each rep's shrunk win rate (pulled towards the average, most for reps with "
+                         "few deals), with its 95% interval; open circles: the raw win rate (won ÷ closed). "
+                         "Diamonds: what their behaviours and deal mix predict. Green or red only when the "
+                         "interval clears the expectation; grey: within chance of it. Click a rep to see their "
+                         "deals.")]
+    body = [_verdict(q.heterogeneity(ctx.wh), differ), charts[0].markup()]
+    if differ:
+        charts.append(Chart("gaps", "Behaviour gaps to top performers worth coaching",
+                            {t: _heatmap(ctx, _team(coaching, t), drill, flagged) for t in ctx.teams()}, ["team"],
+                            help="Win-rate points each gap to the top quartile of reps costs a rep; only gaps on a "
+                                 "proven driver, beyond chance, for reps with enough closed deals. ⚠: a look-alike "
+                                 "whose effect may be borrowed from another item (see the drivers page)."))
+        body += [charts[1].markup(), _coaching(ctx, coaching, len(reps), flagged)]
     notes = [] if any(r.card for r in everyone) else ["reps: analytics.rep_scorecard not computed yet"]
-    notes += [] if any(r.gaps for r in everyone) else ["reps: analytics.rep_gaps not computed yet"]
-    body = [charts[0].markup(), charts[1].markup(), _coaching(ctx, coaching, len(reps))]
     html = page("Reps", "reps.html", body, charts=charts, filters=[ctx.team_filter()])
     return Page("reps.html", html, charts, notes), sorted(drill)
+
+
+def _verdict(row: dict, differ: bool) -> Markup:
+    """The heterogeneity verdict in words; when reps do not differ, why there is no coaching list or heatmap."""
+    text = row.get("verdict") or "Whether reps differ beyond chance has not been tested yet."
+    tail = "" if differ else ("<p>So this page shows no coaching list and no gap heatmap: differences between "
+                              "reps' win rates here are what chance alone would produce.</p>")
+    closed = f" ({num(row['closed_deals'])} closed deals, {num(row['reps'])} reps)" if row.get("closed_deals") else ""
+    return Markup(f'<section class="card verdict{"" if differ else " verdict-none"}" id="verdict">'
+                  f"<h2>Do reps differ beyond chance?</h2><p><strong>{esc(text[0].upper() + text[1:])}</strong>"
+                  f"{esc(closed)}</p>{tail}</section>")
 
 
 def _team(reps: list[Rep], team: str) -> list[Rep]:
@@ -116,13 +139,8 @@ def _vs_expected(reps: list[Rep], drill: set[str]) -> object:
     return F.rep_vs_expected(rows)
 
 
-def _heatmap_reps(reps: list[Rep]) -> list[Rep]:
-    with_gaps = [r for r in reps if r.gaps]
-    return sorted(with_gaps, key=lambda r: (-r.total_gap, r.label))[:limits.MAX_REPS_HEATMAP]
-
-
-def _heatmap(ctx: Context, reps: list[Rep], drill: set[str]) -> object:
-    shown = _heatmap_reps(reps)
+def _heatmap(ctx: Context, reps: list[Rep], drill: set[str], flagged: dict) -> object:
+    shown = reps[:limits.MAX_REPS_HEATMAP]
     weight: dict[tuple[str, str], float] = {}
     for rep in shown:
         for g in rep.gaps:
@@ -134,29 +152,45 @@ def _heatmap(ctx: Context, reps: list[Rep], drill: set[str]) -> object:
         z.append([round(points(by[k]["contribution"]), 1) if k in by else None for k in items])
         rates.append([[round(by[k]["rep_rate"], 3), round(by[k]["top_rate"], 3)]
                       if k in by and ok(by[k]["rep_rate"]) and ok(by[k]["top_rate"]) else None for k in items])
-    labels = unique_labels([ctx.text.item(*k).short() for k in items], [k[1] for k in items], 40)
+    labels = unique_labels([("⚠ " if k in flagged else "") + ctx.text.item(*k).short() for k in items],
+                           [k[1] for k in items], 40)
     urls = [drill_href(rep=r.rep_id) if r.rep_id in drill else "" for r in shown]
     return F.gap_heatmap([r.label for r in shown], labels, z, rates, urls)
 
 
-def _coaching(ctx: Context, reps: list[Rep], total: int) -> Markup:
+def _coaching(ctx: Context, reps: list[Rep], total: int, flagged: dict) -> Markup:
     rows, attrs = [], []
     for rep in reps:
         gaps = sorted((g for g in rep.gaps if g["contribution"] > 0), key=lambda g: -g["contribution"])
         items = "".join(
             f"<li>{esc(ctx.text.item(g['kind'], g['item_id']).action())} <span class=muted>— in "
             f"{esc(pct(g['rep_rate']))} of their deals vs {esc(pct(g['top_rate']))} for top performers, about "
-            f"{points(g['contribution']):.1f} points</span></li>" for g in gaps[:limits.COACHING_GAPS])
-        todo = Markup(f"<ol>{items}</ol>") if items else "On par with top performers on every mapped behaviour"
+            f"{points(g['contribution']):.1f} points</span>{_caution(flagged, g)}</li>"
+            for g in gaps[:limits.COACHING_GAPS])
+        todo = Markup(f"<ol>{items}</ol>")
         card = rep.card
         rows.append([Markup(f'<span id="{esc(anchor(rep.rep_id))}">{esc(rep.label)}</span>'), rep.team,
-                     num(card.get("closed_deals")), (pct(rep.actual), f"{rep.actual or 0:.4f}"),
-                     (pct(card.get("expected_win_rate")), f"{card.get('expected_win_rate') or 0:.4f}"),
+                     num(card.get("closed_deals")), _rate(card.get("win_rate")), _rate(card.get("win_rate_shrunk")),
+                     _rate(card.get("expected_win_rate")),
                      (todo, f"{rep.total_gap:.4f}"), link(drill_href(rep=rep.rep_id), "deals →")])
         attrs.append({"team": rep.team})
-    more = f" The {total - len(reps)} other reps: `valuedata coach REP_ID`." if total > len(reps) else ""
+    more = (f" The other {total - len(reps)} reps have no gap worth coaching: none on a proven driver beyond "
+            "chance, or too few closed deals to tell.") if total > len(reps) else ""
+    listed = table(["Rep", "Team", "Closed deals", "Win rate (raw)", "Win rate (shrunk)", "Expected",
+                    "What to work on", "Deals"], rows, row_attrs=attrs, numeric={2, 3, 4, 5}, table_id="coaching") \
+        if rows else notice("No rep has a gap worth coaching: no gap on a proven driver is beyond chance for a rep "
+                            "with enough closed deals.")
     return Markup('<section class="card"><h2>Coaching list</h2><p class="help">Each rep\'s largest gaps to top '
-                  f"performers, in the value map's own words; reps losing the most points first.{esc(more)}</p>"
-                  + table(["Rep", "Team", "Closed deals", "Win rate", "Expected", "What to work on", "Deals"],
-                          rows, row_attrs=attrs, numeric={2, 3, 4}, table_id="coaching")
-                  + "</section>")
+                  f"performers worth coaching, in the value map's own words; reps losing the most points first."
+                  f"{esc(more)}</p>" + listed + "</section>")
+
+
+def _caution(flagged: dict, gap: dict) -> str:
+    """' ⚠ look-alike: ...' after a coaching line whose item may borrow its effect from another, else ''."""
+    text = flagged.get((gap["kind"], gap["item_id"]))
+    return f' <span class="caution">⚠ {esc(text)}</span>' if text else ""
+
+
+def _rate(x: float | None) -> tuple[str, str]:
+    """A win rate cell: shown as a percentage, sorted by its value."""
+    return pct(x), f"{x or 0:.4f}"

@@ -15,7 +15,7 @@ LABEL_MAX = 120  # characters of an item shown in its box; longer text goes to t
 PREFIX = {"value_proposition": "Value prop · ", "question": "Question · "}
 LEGEND = [("#1b7f3b", "Significant: goes with winning (darker = stronger)"),
           ("#c0392b", "Significant: goes with losing"), ("#efe6c8", "Estimated, not significant"),
-          ("#e6e6e6", "Not enough data yet")]
+          ("#e6e6e6", "No estimate (the hover says why)")]
 
 
 class Evidence:
@@ -45,7 +45,7 @@ def _maps(tables: dict[str, pl.DataFrame]) -> list[dict]:
     return [{"map_id": m, "segment": seg_of.get(m, m), "name": m} for m in ids]
 
 
-def build(ctx: Context, effects: pl.DataFrame) -> Page:
+def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
     """The value-map page: the maps of the filter's segments and the '*' map."""
     tables = q.map_tables(ctx.wh)
     shown = set(ctx.dims.segments) | {POOLED}
@@ -61,7 +61,7 @@ def build(ctx: Context, effects: pl.DataFrame) -> Page:
         key = segment_key(m["segment"])
         while key in variants:
             key += "+"
-        variants[key] = F.value_map(map_nodes(ctx, m, tables, evidence))
+        variants[key] = F.value_map(map_nodes(ctx, m, tables, evidence, cautions))
         label = "Any other segment (*)" if m["segment"] == POOLED else m["segment"]
         options.append((key, f"{label} — {m['name']}"))
     legend = "".join(f'<span><span class="swatch" style="background:{c}"></span>{label}</span>'
@@ -69,7 +69,9 @@ def build(ctx: Context, effects: pl.DataFrame) -> Page:
     chart = Chart("valuemap", "Value map", variants, ["segment"],
                   help="Read left to right: the key players, the issues each one faces, then the value "
                        "propositions that address an issue and the questions that uncover it. Colour: evidence "
-                       "from the deals (adjusted odds ratio). ★ marks significant items. Click a box to zoom in, "
+                       "from the deals (adjusted odds ratio). ★ marks where our offer has impact, as the map says "
+                       "(the same ★ as in the playbooks); ⚠ a look-alike whose effect may be borrowed from another item. Click a box "
+                       "to zoom in, "
                        "the path bar to zoom out.", footer=Markup(f'<p class="legend">{legend}</p>'))
     body = [chart.markup()]
     default = q.ALL if q.ALL in variants else options[0][0]
@@ -78,7 +80,8 @@ def build(ctx: Context, effects: pl.DataFrame) -> Page:
                 [chart], notes)
 
 
-def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: Evidence) -> list[F.MapNode]:
+def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: Evidence,
+              cautions: dict) -> list[F.MapNode]:
     """Sunburst nodes of one map: map → role → issue → value propositions / questions."""
     map_id, segment = m["map_id"], m["segment"]
     items = tables["items"].filter(pl.col("map_id") == map_id).sort("position", nulls_last=True)
@@ -96,10 +99,13 @@ def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: 
         odds = ev.get("odds_ratio") if ev else None
         significant = bool(ev) and odds is not None and is_significant(ev)
         head = f"<b>{KIND_NAMES[kind]}</b>"
-        hover = [head] + ([pwrap(text)] if len(text) > LABEL_MAX else []) + [evidence_text(ev)]
+        hover = [head] + ([pwrap(text)] if len(text) > LABEL_MAX else []) + [pwrap(evidence_text(ev))]
         if impact:
-            hover.append("<i>Where our offer has impact</i>")
-        label = ("★ " if significant else "") + PREFIX.get(kind, "") + text
+            hover.append("<i>★ Where our offer has impact (the map says so)</i>")
+        caution = cautions.get((segment, kind, item_id)) or cautions.get((POOLED, kind, item_id))
+        if caution:
+            hover.append(f"<b>⚠ {pwrap(caution)}</b>")
+        label = ("★ " if impact else "") + ("⚠ " if caution else "") + PREFIX.get(kind, "") + text
         nodes.append(F.MapNode(node_id, ids[parent], label, "<br>".join(hover),
                                F.evidence_color(odds, significant)))
 

@@ -75,6 +75,27 @@
     }
   }
 
+  function renderTiles() {
+    var box = document.getElementById("tiles");
+    if (!box || !DATA.tiles) { return; }
+    var key = ["segment", "team", "period"].map(function (d) { return state[d] || "all"; }).join("|");
+    var values = DATA.tiles.values[key] || DATA.tiles.values["all|all|all"];
+    box.textContent = "";
+    DATA.tiles.labels.forEach(function (label, i) {
+      var tile = document.createElement("div");
+      tile.className = "tile";
+      var v = document.createElement("div");
+      v.className = "v";
+      v.textContent = values[i];
+      var k = document.createElement("div");
+      k.className = "k";
+      k.textContent = label;
+      tile.appendChild(v);
+      tile.appendChild(k);
+      box.appendChild(tile);
+    });
+  }
+
   function applyRows() {
     document.querySelectorAll(".filterable").forEach(function (el) {
       var ok = passes({ segment: el.dataset.segment, team: el.dataset.team });
@@ -111,6 +132,7 @@
 
   function refresh() {
     Object.keys(DATA.charts).forEach(renderChart);
+    renderTiles();
     applyRows();
     var qs = query().toString();
     window.history.replaceState(null, "", window.location.pathname + (qs ? "?" + qs : "") + window.location.hash);

@@ -36,7 +36,9 @@
     return e;
   }
 
-  function fmtAmount(x) { return x === null ? "" : x.toLocaleString("en-US", { maximumFractionDigits: 0 }); }
+  function fmtAmount(x, currency) {
+    return x === null ? "" : x.toLocaleString("en-US", { maximumFractionDigits: 0 }) + (currency ? " " + currency : "");
+  }
 
   function showFocus() {
     var box = document.getElementById("focus");
@@ -45,14 +47,15 @@
     box.hidden = false;
     box.appendChild(el("strong", focus.label));
     if (!g) {
-      box.appendChild(el("p", "No sampled deals for this selection: it has no deals, or it is not among the drivers and reps the dashboards cover."));
+      box.appendChild(el("p", D.complete ? "Counts are kept for the drivers and reps the dashboards show; the table lists every deal that matches." :
+        "No sampled deals for this selection: it has no deals, or it is not among the drivers and reps the dashboards cover."));
     } else {
       var closed = g[0] + g[1];
       box.appendChild(el("p", (g[0] + g[1] + g[2]).toLocaleString("en-US") + " deals in all: " + g[0] + " won, " +
-        g[1] + " lost, " + g[2] + " open" + (closed ? " (win rate " + Math.round(100 * g[0] / closed) + "%)" : "") +
-        ". The table lists the sampled ones."));
+        g[1] + " lost, " + g[2] + " open" + (closed ? " (raw win rate " + Math.round(100 * g[0] / closed) + "%)" : "") +
+        (D.complete ? ". The table lists every one of them." : ". The table lists a sample of them.")));
     }
-    var clear = el("a", "Show every sampled deal");
+    var clear = el("a", D.complete ? "Show every deal" : "Show every sampled deal");
     clear.href = "deals.html";
     box.appendChild(clear);
   }
@@ -74,28 +77,52 @@
     return td;
   }
 
-  function buildTable() {
+  var PAGE = 50;
+  var view = { order: D.rows.map(function (_, i) { return i; }), col: null, dir: 1, page: 0, shown: [] };
+
+  function sortKey(row, col) {
+    var rep = D.reps[row[2]];
+    var keys = [row[0], row[1], rep[1], rep[2], D.segments[row[3]], row[4], row[5], row[6], row[7], row[8].length];
+    var k = keys[col];
+    return k === null || k === undefined ? (HEADERS[col][1] ? -Infinity : "") : (HEADERS[col][1] ? k : String(k).toLowerCase());
+  }
+
+  function buildHeader() {
     var table = document.getElementById("deals");
     var head = el("tr");
-    HEADERS.forEach(function (h) { head.appendChild(el("th", h[0], h[1] ? "num" : "")); });
+    HEADERS.forEach(function (h, col) {
+      var th = el("th", h[0], h[1] ? "num" : "");
+      th.addEventListener("click", function () {
+        view.dir = view.col === col ? -view.dir : (h[1] ? -1 : 1);
+        view.col = col;
+        table.querySelectorAll("th").forEach(function (x) { x.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", view.dir > 0 ? "ascending" : "descending");
+        view.order.sort(function (a, b) {
+          var x = sortKey(D.rows[a], col), y = sortKey(D.rows[b], col);
+          return (x < y ? -1 : x > y ? 1 : 0) * view.dir || a - b;
+        });
+        view.page = 0;
+        apply(V.state);
+      });
+      head.appendChild(th);
+    });
     head.lastChild.style.textAlign = "left";
     table.tHead.appendChild(head);
-    var body = table.tBodies[0];
-    D.rows.forEach(function (row, i) {
-      var rep = D.reps[row[2]];
-      var tr = el("tr");
-      tr.dataset.i = String(i);
-      [row[0], row[1], rep[1], rep[2], D.segments[row[3]], row[4]].forEach(function (v) { tr.appendChild(el("td", v)); });
-      var amount = el("td", fmtAmount(row[5]), "num");
-      amount.dataset.v = row[5] === null ? "" : String(row[5]);
-      tr.appendChild(amount);
-      var cov = el("td", row[6] === null ? "" : Math.round(100 * row[6]) + "%", "num");
-      cov.dataset.v = row[6] === null ? "" : String(row[6]);
-      tr.appendChild(cov);
-      tr.appendChild(el("td", row[7]));
-      tr.appendChild(itemsCell(row));
-      body.appendChild(tr);
-    });
+  }
+
+  function rowElement(row) {
+    var rep = D.reps[row[2]];
+    var tr = el("tr");
+    [row[0], row[1], rep[1], rep[2], D.segments[row[3]], row[4]].forEach(function (v) { tr.appendChild(el("td", v)); });
+    var amount = el("td", fmtAmount(row[5], row[9]), "num");
+    amount.dataset.v = row[5] === null ? "" : String(row[5]);
+    tr.appendChild(amount);
+    var cov = el("td", row[6] === null ? "" : Math.round(100 * row[6]) + "%", "num");
+    cov.dataset.v = row[6] === null ? "" : String(row[6]);
+    tr.appendChild(cov);
+    tr.appendChild(el("td", row[7]));
+    tr.appendChild(itemsCell(row));
+    return tr;
   }
 
   function matches(row, state, outcome, needle) {
@@ -115,21 +142,35 @@
     return true;
   }
 
+  function render() {
+    var body = document.getElementById("deals").tBodies[0];
+    body.textContent = "";
+    var first = view.page * PAGE;
+    view.shown.slice(first, first + PAGE).forEach(function (i) { body.appendChild(rowElement(D.rows[i])); });
+    var total = view.shown.length;
+    var what = D.complete ? " deals" : " sampled deals (of " + D.rows.length + " in the sample)";
+    document.getElementById("deal-count").textContent = total ?
+      "Deals " + (first + 1) + "–" + Math.min(first + PAGE, total) + " of " + total + what :
+      "No deal matches";
+    document.getElementById("prev").disabled = view.page === 0;
+    document.getElementById("next").disabled = first + PAGE >= total;
+  }
+
   function apply(state) {
     var outcome = document.getElementById("outcome").value;
     var needle = document.getElementById("search").value.trim().toLowerCase();
-    var shown = 0;
-    document.querySelectorAll("#deals tbody tr").forEach(function (tr) {
-      var ok = matches(D.rows[Number(tr.dataset.i)], state, outcome, needle);
-      tr.classList.toggle("hidden", !ok);
-      if (ok) { shown++; }
-    });
-    document.getElementById("deal-count").textContent = "Showing " + shown + " of " + D.rows.length + " sampled deals";
+    view.shown = view.order.filter(function (i) { return matches(D.rows[i], state, outcome, needle); });
+    view.page = Math.min(view.page, Math.max(0, Math.ceil(view.shown.length / PAGE) - 1));
+    render();
   }
 
-  buildTable();
+  function restart() { view.page = 0; apply(V.state); }
+
+  buildHeader();
   showFocus();
-  document.getElementById("outcome").addEventListener("change", function () { apply(V.state); });
-  document.getElementById("search").addEventListener("input", function () { apply(V.state); });
-  V.onChange(apply);
+  document.getElementById("outcome").addEventListener("change", restart);
+  document.getElementById("search").addEventListener("input", restart);
+  document.getElementById("prev").addEventListener("click", function () { view.page--; render(); });
+  document.getElementById("next").addEventListener("click", function () { view.page++; render(); });
+  V.onChange(restart);
 })();
