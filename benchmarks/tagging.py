@@ -21,7 +21,6 @@ import duckdb
 from valuedata.generate import generate
 from valuedata.ingest import steps
 from valuedata.tagging import build_engagement_tags
-from valuedata.warehouse.sql import run_sql
 
 WORLD_DEALS = 4000  # about 20,000 distinct engagements, repeated
 
@@ -30,11 +29,7 @@ def build(folder: Path, db: Path, notes: int) -> int:
     """A warehouse whose core.engagements holds `notes` engagements; returns how many it has."""
     generate(folder, deals=WORLD_DEALS, seed=1, notes_share=0.7)
     with duckdb.connect(str(db)) as conn:
-        run_sql(conn, "schemas.sql")
-        steps.start_run(conn, "bench", folder)
-        steps.load_value_maps(conn, folder)
-        steps.load_raw_files(conn, folder, "bench")
-        steps.load_checked_tables(conn)
+        steps.ingest_folder(conn, folder, "bench")
         [(distinct,)] = conn.execute("SELECT count(*) FROM core.engagements").fetchall()
         copies = -(-notes // distinct)
         conn.execute(f"""CREATE OR REPLACE TABLE core.engagements AS

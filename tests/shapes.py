@@ -335,7 +335,7 @@ def ten_maps(rng: np.random.Generator) -> Shape:
     per_segment = 260
     segments = [f"seg{k}" for k in range(10)]
     sponsor = Role("sponsor", "Sponsor")
-    parts, has_all, value_maps = [], {}, []
+    parts, value_maps = [], []
     for k, segment in enumerate(segments):
         items = [Item("role", "sponsor", 0.5, 0.6), Item("value_proposition", f"vp_{k}", 0.5, 0.5, "sponsor")]
         deals = base_deals(rng, per_segment, segments=[segment], ids=[f"{segment}-{i}" for i in range(per_segment)])

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, REPO, query, run_cli
+from conftest import REPO, query, run_cli
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
 from valuedata.ingest import steps
 from valuedata.warehouse.lifecycle import connect_staging
-from valuedata.warehouse.sql import run_sql
 
 GOOD = "D{n},A{n},Acme,manufacturing,r1,100,USD,2025-02-01,2025-02-20,won,inbound,1"
 
@@ -18,11 +17,7 @@ GOOD = "D{n},A{n},Acme,manufacturing,r1,100,USD,2025-02-01,2025-02-20,won,inboun
 def ingest(input_dir: Path, db: Path) -> Path:
     """The real ingest (maps, raw, checks, core, quarantine, reconciliation) into a DuckDB file."""
     with connect_staging(db) as conn:
-        run_sql(conn, "schemas.sql")
-        steps.start_run(conn, "test", input_dir)
-        steps.load_value_maps(conn, input_dir)
-        steps.load_raw_files(conn, input_dir, "test")
-        steps.load_checked_tables(conn)
+        steps.ingest_folder(conn, input_dir, "test")
     return db
 
 

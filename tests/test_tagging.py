@@ -13,17 +13,12 @@ from valuedata.ingest import steps
 from valuedata.tagging import build_engagement_tags
 from valuedata.tagging.coldstart import STOPWORDS
 from valuedata.tagging.model import MIN_THRESHOLD, TARGET_PRECISION
-from valuedata.warehouse.sql import run_sql
 
 
 def tag_world(folder: Path, db: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Load a generated folder into a warehouse, tag it; return (every tag, analytics.tagging_quality)."""
     with duckdb.connect(str(db)) as conn:
-        run_sql(conn, "schemas.sql")
-        steps.start_run(conn, "test", folder)
-        steps.load_value_maps(conn, folder)
-        steps.load_raw_files(conn, folder, "test")
-        steps.load_checked_tables(conn)
+        steps.ingest_folder(conn, folder, "test")
         build_engagement_tags(conn)
         return conn.sql("SELECT * FROM core.engagement_tags").pl(), conn.sql("SELECT * FROM analytics.tagging_quality").pl()
 

@@ -102,6 +102,16 @@ def load_checked_tables(conn: duckdb.DuckDBPyConnection) -> list[TableLoad]:
     return loads
 
 
+def ingest_folder(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str) -> list[TableLoad]:
+    """A whole ingest of one native folder into an empty database: schemas, maps, raw files, checked core
+    tables and quarantine (what tests and benchmarks build on)."""
+    run_sql(conn, "schemas.sql")
+    start_run(conn, run_id, input_dir)
+    load_value_maps(conn, input_dir)
+    load_raw_files(conn, input_dir, run_id)
+    return load_checked_tables(conn)
+
+
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
     """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table."""
     run_sql(conn, "audit/quarantine.sql", table=table)
