@@ -58,7 +58,16 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
           FROM range({deals}) t(i);
         CREATE TABLE core.engagements AS SELECT 'E' || i AS engagement_id, 'D' || (i * 7) AS deal_id,
           NULL::VARCHAR AS role_id, 'Title ' || (i % 5000) AS contact_title,
-          ['question_role_0_0'] AS questions, ['issue_role_0_0'] AS issues FROM range(200000) t(i);
+          ['question_role_0_0'] AS questions, ['issue_role_0_0'] AS issues, NULL::VARCHAR AS notes
+          FROM range(200000) t(i);
+        CREATE TABLE core.engagement_tags AS SELECT engagement_id, deal_id, 'map0' AS map_id, t.kind, t.item_id,
+          'field' AS source, 1.0 AS confidence FROM core.engagements,
+          (VALUES ('question', 'question_role_0_0'), ('issue', 'issue_role_0_0')) t(kind, item_id);
+        CREATE TABLE analytics.tagging_quality AS SELECT m.segment, i.kind, i.item_id, 400 AS labelled_engagements,
+          0.97 AS precision_cv, 0.91 AS recall_cv, 0.6 AS threshold, true AS used, NULL::VARCHAR AS note, i.map_id,
+          5000 AS deals_with, 1000 AS deals_from_notes, 0.2 AS notes_share
+          FROM core.value_map_items i JOIN core.value_maps m USING (map_id)
+          WHERE i.kind IN ('value_proposition', 'issue', 'question');
         CREATE TABLE analytics.deal_coverage AS SELECT d.deal_id, d.rep_id, d.segment,
           'map' || split_part(d.segment, '-', 2) AS map_id, d.outcome, d.amount,
           list_filter(['role_0', 'role_1', 'role_2', 'role_3'], lambda r: hash(d.deal_id, r) % 3 = 0) AS roles_engaged,
@@ -72,7 +81,7 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
         CREATE TABLE analytics.driver_effects AS SELECT s.segment, i.kind, i.item_id, 5000 AS deals_with,
           20000 AS deals_without, 0.5 AS win_rate_with, 0.4 AS win_rate_without, 0.1 AS lift, 0.05 AS lift_ci_low,
           0.15 AS lift_ci_high, 0.001 AS p_value, 0.002 AS q_value, 1.0 + (hash(i.item_id) % 200) / 100.0 AS odds_ratio,
-          0.9 AS or_ci_low, 3.5 AS or_ci_high, true AS significant, 'estimated' AS status, NULL::VARCHAR AS note
+          0.9 AS or_ci_low, 3.5 AS or_ci_high, true AS significant, 'estimated' AS status, NULL::VARCHAR AS note, 'map0' AS map_id
           FROM (SELECT segment FROM core.value_maps UNION ALL SELECT '*') s,
                (SELECT kind, item_id FROM core.value_map_items WHERE map_id = 'map0'
                 UNION ALL SELECT 'role', role_id FROM core.value_map_roles WHERE map_id = 'map0') i;

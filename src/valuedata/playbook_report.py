@@ -117,7 +117,9 @@ def _require_tables(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _playbook_rows(conn: duckdb.DuckDBPyConnection, segment: str) -> pl.DataFrame:
-    query = "SELECT * FROM analytics.playbook WHERE segment = ? ORDER BY role_rank, rank"
+    query = """SELECT p.*, n.notes_share FROM analytics.playbook p
+               LEFT JOIN analytics.tagging_quality n USING (map_id, kind, item_id)
+               WHERE p.segment = ? ORDER BY p.role_rank, p.rank"""
     rows = conn.sql(query, params=[segment]).pl()
     if rows.is_empty():
         segments = [s for (s,) in conn.sql("SELECT DISTINCT segment FROM analytics.playbook ORDER BY 1").fetchall()]
@@ -348,9 +350,11 @@ def _short(row: dict) -> str:
         return "no comparison possible yet"
     raw = (f"won {row['win_rate_with']:.0%} against {row['win_rate_without']:.0%} "
            f"(n={row['deals_with']:,} / {row['deals_without']:,})")
+    notes = (f"; {row['notes_share']:.0%} of those deals known only from call notes"
+             if row.get("notes_share") else "")
     if row["odds_ratio"] is None:
-        return f"{raw}; too few deals for an adjusted estimate"
-    return f"{raw}; adjusted odds x{row['odds_ratio']:.2f}, {'clear' if row['significant'] else 'not clear'}"
+        return f"{raw}; too few deals for an adjusted estimate{notes}"
+    return f"{raw}; adjusted odds x{row['odds_ratio']:.2f}, {'clear' if row['significant'] else 'not clear'}{notes}"
 
 
 def _issue_texts(row: dict, issues: dict[str, str]) -> str:

@@ -87,8 +87,8 @@ def selection(ctx: Context, effects: pl.DataFrame) -> list[tuple[str, str, str]]
     return out
 
 
-def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
-    """The drivers page."""
+def build(ctx: Context, effects: pl.DataFrame, cautions: dict, notes: pl.DataFrame | None = None) -> Page:
+    """The drivers page; `notes` (queries.notes_share) says how much of each driver's evidence is from call notes."""
     segments = ordered_segments(effects, ctx.dims)
     if not segments:
         body = [notice("Driver effects not computed yet (analytics.driver_effects is missing or empty): "
@@ -96,6 +96,8 @@ def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
         return Page("drivers.html", page("Drivers of winning", "drivers.html", body, charts=[], filters=[]),
                     [], ["drivers: analytics.driver_effects not computed yet"])
     quality = {r["segment"]: r for r in q.model_quality(ctx.wh).iter_rows(named=True)}
+    if notes is not None:
+        effects = effects.join(notes, on=["segment", "kind", "item_id"], how="left")
     variants, sections = {}, []
     for seg in segments:
         rows = effects.filter(pl.col("segment") == seg)
@@ -149,11 +151,15 @@ def _segment_section(ctx: Context, seg: str, rows: pl.DataFrame, plotted: pl.Dat
             (f"{ratio(r['odds_ratio'])} ({ratio(r['or_ci_low'])}–{ratio(r['or_ci_high'])})",
              _sortable(math.log(r["odds_ratio"]))),
             (qval(r["q_value"]).removeprefix("q=").removeprefix("q"), _sortable(r["q_value"])),
+            (_from_notes(r.get("notes_share")), _sortable(r.get("notes_share"))),
             f"⚠ {caution}" if caution else "clear" if is_significant(r) else f"not clear: {reason or 'no q-value'}",
             link(drill_href(segment=seg, kind=r["kind"], item=r["item_id"]), "deals →")])
     if table_rows:
         parts.append(table(["Driver", "Win rate with", "Win rate without", "Lift (points)", "Adjusted odds ratio",
-                            "q", "How to read it", "Deals"], table_rows, numeric={1, 2, 3, 4, 5}))
+                            "q", "From call notes", "How to read it", "Deals"], table_rows, numeric={1, 2, 3, 4, 5, 6}))
+        parts.append('<p class="help">From call notes: the share of the deals with the driver that are known to '
+                     'have it only because their notes were read (docs/notes.md); the rest come from the CRM\'s '
+                     'fields.</p>')
     behaviours = rows.filter(pl.col("kind") != ATTRIBUTE)
     missing = behaviours.filter(~estimated(behaviours))
     hidden = behaviours.height - missing.height - plotted.height
@@ -191,6 +197,10 @@ def _attributes(rows: pl.DataFrame) -> str:
             "does: each level against the reference level named, a number per standard deviation. The behaviours "
             "above are adjusted for these.</p>"
             + table(["Deal attribute", "Adjusted odds ratio", "q", "How to read it"], body, numeric={1, 2}))
+
+
+def _from_notes(share: float | None) -> str:
+    return "none" if not ok(share) or share == 0 else pct(share)
 
 
 def _sortable(x: float | None) -> str:

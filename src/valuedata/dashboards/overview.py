@@ -172,8 +172,23 @@ def _freshness(ctx: Context) -> Markup:
         parts.append(table(["File", "Rows read", "Loaded", "Newly quarantined"], rows, numeric={1, 2, 3},
                            caption="Files of the latest run"))
     parts.append("</section>")
+    parts.append(_call_notes(wh))
     parts.append(_quarantine(wh))
     return Markup('<div class="grid2">' + "".join(parts) + "</div>" + _unmapped(ctx))
+
+
+def _call_notes(wh: q.Warehouse) -> str:
+    """How many engagements carry tags read from their call notes, and how many items are read from notes."""
+    n = q.notes_engagements(wh)
+    share = n["tagged_from_notes"] / n["engagements"] if n["engagements"] else None
+    facts = [("Engagements", num(n["engagements"])), ("With call notes", num(n["with_notes"])),
+             ("Tagged from their notes", f"{num(n['tagged_from_notes'])} ({pct(share)})"),
+             ("Items read from notes", f"{num(n['items_used'])} of {num(n['items_measured'])} measured")]
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
+    return (f'<section class="card" id="call-notes"><h2>Read from call notes</h2><dl class="facts">{dl}</dl>'
+            '<p class="help">Value propositions, issues and questions found in the notes of engagements whose '
+            "CRM tag fields are empty; an item counts only where its notes are read with a cross-validated "
+            "precision of at least 95% (analytics.tagging_quality, docs/notes.md).</p></section>")
 
 
 def _quarantine(wh: q.Warehouse) -> str:

@@ -15,7 +15,8 @@ def build_pages(wh: q.Warehouse) -> list[Page]:
     effects = q.driver_effects(wh)
     cautions = lookalikes.cautions(wh, effects, ctx.text, tables)
     reps_page, rep_ids = reps.build(ctx, cautions)
-    return [overview.build(ctx), drivers.build(ctx, effects, cautions), reps_page,
+    notes = q.notes_share(wh) if not effects.is_empty() else None
+    return [overview.build(ctx), drivers.build(ctx, effects, cautions, notes), reps_page,
             value_map.build(ctx, effects, cautions),
             open_deals.build(ctx), drilldown.build(ctx, drivers.selection(ctx, effects), rep_ids),
             *playbooks.build(ctx, cautions)]

@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from valuedata.dashboards import limits
+from valuedata.warehouse.sql import sql_text
 
 OTHER_SEGMENTS = "Other segments"
 OTHER_TEAMS = "Other teams"
@@ -297,6 +298,16 @@ def driver_effects(wh: Warehouse) -> pl.DataFrame:
     words = ", ".join(wh.opt(rel, c, "e", "VARCHAR") for c in ["status", "note"])
     return wh.frame(f"""SELECT e.segment, e.kind, e.item_id, {cols}, {wh.opt(rel, 'significant', 'e', 'BOOLEAN')},
         {words} FROM {rel} e ORDER BY e.segment, e.kind, e.item_id""")
+
+
+def notes_share(wh: Warehouse) -> pl.DataFrame:
+    """Per (segment, kind, item_id) of driver_effects: share of the deals with it known only from call notes."""
+    return wh.frame(sql_text("dashboards/notes_share.sql"))
+
+
+def notes_engagements(wh: Warehouse) -> dict:
+    """Engagements, with notes, tagged from notes; items read from notes and items measured."""
+    return wh.frame(sql_text("dashboards/notes_engagements.sql")).row(0, named=True)
 
 
 def playbook(wh: Warehouse) -> pl.DataFrame:
