@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import run_cli
+from conftest import query, run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sql"], ["generate"], ["map", "export"], ["map", "import"]])
@@ -93,3 +93,12 @@ def test_value_maps_round_trip_through_excel(tmp_path):
     for original in (REPO / "seeds" / "maps").glob("*.yaml"):
         again = tmp_path / "back" / "maps" / original.name
         assert yaml.safe_load(again.read_text()) == yaml.safe_load(original.read_text())
+
+
+def test_coach_always_says_whether_reps_differ(built):
+    [(verdict,)] = query(built, "SELECT verdict FROM analytics.rep_heterogeneity")
+    [(rep_id,)] = query(built, "SELECT rep_id FROM analytics.rep_scorecard ORDER BY rep_id LIMIT 1")
+    result = run_cli("coach", rep_id, "--warehouse", str(built))
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    assert first == f"Do reps differ? {verdict[0].upper()}{verdict[1:]}." and second == f"Coaching for {rep_id}:"

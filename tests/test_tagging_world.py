@@ -56,6 +56,16 @@ def test_a_run_on_the_notes_world_recovers_the_planted_drivers(tmp_path):
     assert notes_only_deals > 200
     [(used, share)] = query(warehouse, "SELECT count(*) FILTER (WHERE used), avg(notes_share) FROM analytics.tagging_quality")
     assert used >= 130 and share > 0.2
+    # every surface says how much evidence comes from notes
+    [(engagements, tagged)] = query(warehouse, "SELECT (SELECT count(*) FROM core.engagements), "
+                                               "count(DISTINCT engagement_id) FROM core.engagement_tags WHERE source = 'notes'")
+    overview = (tmp_path / "d" / "index.html").read_text()
+    assert f"{tagged:,} ({tagged / engagements:.0%})" in overview and "Read from call notes" in overview
+    drivers = (tmp_path / "d" / "drivers.html").read_text()
+    assert "From call notes" in drivers
+    segment = next(iter(truth["segments"]))
+    playbook = run_cli("playbook", "--segment", segment, "--warehouse", str(warehouse))
+    assert playbook.returncode == 0 and "of those deals known only from call notes" in playbook.stdout
 
 
 def test_validate_says_how_many_engagements_would_be_read_from_notes(tmp_path):
@@ -68,13 +78,3 @@ def test_validate_says_how_many_engagements_would_be_read_from_notes(tmp_path):
     noted = total["notes"].is_not_null().sum()
     assert (f"notes: {noted:,} of {total.height:,} engagements ({noted / total.height:.0%}) have notes; "
             f"{blank.height:,} ({blank.height / total.height:.0%}) have no tag field filled") in result.stdout
-    # every surface says how much evidence comes from notes
-    [(engagements, tagged)] = query(warehouse, "SELECT (SELECT count(*) FROM core.engagements), "
-                                               "count(DISTINCT engagement_id) FROM core.engagement_tags WHERE source = 'notes'")
-    overview = (tmp_path / "d" / "index.html").read_text()
-    assert f"{tagged:,} ({tagged / engagements:.0%})" in overview and "Read from call notes" in overview
-    drivers = (tmp_path / "d" / "drivers.html").read_text()
-    assert "From call notes" in drivers
-    segment = next(iter(truth["segments"]))
-    playbook = run_cli("playbook", "--segment", segment, "--warehouse", str(warehouse))
-    assert playbook.returncode == 0 and "of those deals known only from call notes" in playbook.stdout

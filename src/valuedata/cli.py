@@ -140,15 +140,17 @@ def coach(rep_id: Annotated[str, typer.Argument(help="The rep to coach, e.g. r07
           warehouse: WarehouseOpt = None) -> None:
     """A rep's top three gaps to the top performers, in the map's own words: the key player to reach,
     the question to ask, the value proposition to present, and what each gap costs in win rate."""
-    from valuedata.analysis.tables import coaching_for
+    from valuedata.analysis.tables import coaching_for, coaching_verdict
     from valuedata.warehouse.lifecycle import connect_read_only
 
     settings = Settings.resolve(warehouse=warehouse)
     try:
         with connect_read_only(settings.warehouse) as conn:
-            lines = coaching_for(conn, rep_id)
+            lines, verdict = coaching_for(conn, rep_id), coaching_verdict(conn)
     except ValuedataError as exc:
         _fail(str(exc))
+    if verdict:
+        out.print(f"Do reps differ? {verdict}", highlight=False)
     out.print(f"Coaching for {rep_id}:", highlight=False)
     for number, line in enumerate(lines, 1):
         out.print(f"  {number}. {line}", highlight=False)

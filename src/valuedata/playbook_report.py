@@ -15,6 +15,7 @@ import jinja2
 import polars as pl
 
 from valuedata.analysis.playbook import ALL_SEGMENTS, IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
+from valuedata.analysis.tables import coaching_verdict
 from valuedata.dashboards import lookalikes
 from valuedata.dashboards import queries as q
 from valuedata.dashboards.labels import MapText
@@ -207,7 +208,7 @@ def brief_blocks(conn: duckdb.DuckDBPyConnection, rows: pl.DataFrame, roles: pl.
     if not avoid.is_empty():
         blocks.append(para("; ".join(f"“{t}”" for t in avoid["text"]) + " (goes with losing).",
                            lead="Do not lead with:"))
-    verdict = _coaching_verdict(conn)
+    verdict = coaching_verdict(conn)
     if verdict:
         blocks.append(para(verdict, lead="Coaching:"))
     return blocks
@@ -222,12 +223,6 @@ def _brief_texts(own: pl.DataFrame, kind: str, *, any_verdict: bool = False) -> 
     if picked.is_empty():
         return "nothing proven to go with winning yet"
     return "; ".join(f"“{t}”" for t in picked.head(BRIEF_ITEMS)["text"])
-
-
-def _coaching_verdict(conn: duckdb.DuckDBPyConnection) -> str | None:
-    """analytics.rep_heterogeneity's verdict: whether reps differ beyond chance, so whether to coach."""
-    found = fetch_one(conn, "SELECT verdict FROM analytics.rep_heterogeneity LIMIT 1")
-    return found[0][0].upper() + found[0][1:] + "." if found and found[0] else None
 
 
 def _context(conn: duckdb.DuckDBPyConnection, map_id: str) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from valuedata.analysis.playbook import build_playbook, build_value_hierarchy
 from valuedata.analysis.reps import rep_gaps, rep_heterogeneity, rep_scorecard, rep_thoroughness
 from valuedata.analysis.scoring import score_open_deals
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.sql import quote_ident, run_sql
+from valuedata.warehouse.sql import fetch_one, quote_ident, run_sql
 
 WIN_MODEL_TABLES = ("driver_effects", "model_quality", "open_deal_scores", "rep_scorecard", "rep_heterogeneity",
                     "rep_gaps", "rep_thoroughness")
@@ -87,6 +87,12 @@ def write_tables(conn: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame
         conn.register(f"{name}_frame", frame)
         run_sql(conn, f"analytics/{name}.sql")
         conn.unregister(f"{name}_frame")
+
+
+def coaching_verdict(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """analytics.rep_heterogeneity's verdict as a sentence: whether reps differ beyond chance, so whether to coach."""
+    found = fetch_one(conn, "SELECT verdict FROM analytics.rep_heterogeneity LIMIT 1")
+    return found[0][0].upper() + found[0][1:] + "." if found and found[0] else None
 
 
 def coaching_for(conn: duckdb.DuckDBPyConnection, rep_id: str) -> list[str]:
