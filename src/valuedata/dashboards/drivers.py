@@ -6,6 +6,7 @@ import math
 
 import polars as pl
 
+from valuedata.analysis.features import ATTRIBUTE
 from valuedata.analysis.playbook import chance_reason, status_words
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
@@ -16,7 +17,6 @@ from valuedata.dashboards.html import Chart, Filter, Markup, drill_href, esc, li
 from valuedata.dashboards.labels import ItemText
 
 POOLED = "*"
-ATTRIBUTE = "attribute"  # deal attributes (lead source, competitors ...): context, not behaviour
 
 
 def segment_key(segment: str) -> str:

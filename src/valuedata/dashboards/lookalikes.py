@@ -14,6 +14,7 @@ import math
 import numpy as np
 import polars as pl
 
+from valuedata.analysis.features import ATTRIBUTE
 from valuedata.dashboards import queries as q
 from valuedata.dashboards.fmt import ratio
 from valuedata.dashboards.labels import MapText
@@ -43,7 +44,7 @@ def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
     """
     if effects.is_empty():
         return {}
-    drivers = effects.filter(pl.col("significant").fill_null(False) & (pl.col("kind") != "attribute")
+    drivers = effects.filter(pl.col("significant").fill_null(False) & (pl.col("kind") != ATTRIBUTE)
                              & pl.col("odds_ratio").is_not_null())
     out: dict[Key, str] = {}
     strength = {}
