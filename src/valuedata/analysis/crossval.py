@@ -26,6 +26,7 @@ MIN_DISTINCT_DATES = 12  # fewer distinct close dates than this do not order the
 MAX_DATE_SHARE = 0.25  # nor does one date holding more than this share of the deals
 BOOSTING_ROWS = 200_000
 PARALLEL_BOOSTING_ROWS = 50_000
+PREDICT_ROWS = 65_536
 BOOSTING_MARGIN = 0.005  # boosting scores open deals only when its CV AUC beats the logistic model's by this
 SIGNIFICANCE = 0.05
 LOGISTIC = "logistic"
@@ -64,18 +65,29 @@ def make_folds(close_dates: pl.Series, outcome: np.ndarray) -> Folds:
     return Folds(f"stratified random {CV_FOLDS}-fold (close dates do not order the deals: {why})", False, splits)
 
 
-def fit_booster(features: np.ndarray, outcome: np.ndarray) -> HistGradientBoostingClassifier:
-    """scikit-learn's histogram gradient boosting on the model's own features (fixed seed: reproducible),
-    on at most BOOSTING_ROWS evenly spaced rows (beyond that more rows change its AUC by less than the noise)."""
-    rows = slice(None, None, -(-outcome.size // BOOSTING_ROWS))
-    with boosting_threads(outcome.size):
-        return HistGradientBoostingClassifier(early_stopping=True, random_state=0).fit(features[rows], outcome[rows])
+def fit_booster(design: np.ndarray, outcome: np.ndarray, columns: np.ndarray,
+                rows: Rows = slice(None)) -> HistGradientBoostingClassifier:
+    """scikit-learn's histogram gradient boosting on the given design columns (the model's own features; fixed
+    seed: reproducible), on at most BOOSTING_ROWS evenly spaced rows of `rows` (beyond that more rows change its
+    AUC by less than the noise). Only the sampled rows are copied out of the design."""
+    picked = np.arange(outcome.size)[rows]
+    sample = picked[:: -(-picked.size // BOOSTING_ROWS)]
+    with boosting_threads(picked.size):
+        booster = HistGradientBoostingClassifier(early_stopping=True, random_state=0)
+        return booster.fit(design[np.ix_(sample, columns)], outcome[sample])
 
 
-def boosted_probability(booster: HistGradientBoostingClassifier, features: np.ndarray) -> np.ndarray:
-    """The booster's win probability for each row."""
-    with boosting_threads(features.shape[0]):
-        return booster.predict_proba(features)[:, 1]
+def boosted_probability(booster: HistGradientBoostingClassifier, design: np.ndarray, columns: np.ndarray,
+                        rows: Rows = slice(None)) -> np.ndarray:
+    """The booster's win probability for the given rows of a design, PREDICT_ROWS rows at a time (never a copy
+    of the whole selection)."""
+    picked = np.arange(design.shape[0])[rows]
+    probability = np.empty(picked.size)
+    with boosting_threads(picked.size):
+        for start in range(0, picked.size, PREDICT_ROWS):
+            block = picked[start : start + PREDICT_ROWS]
+            probability[start : start + block.size] = booster.predict_proba(design[np.ix_(block, columns)])[:, 1]
+    return probability
 
 
 def boosting_threads(rows: int) -> threadpool_limits:

@@ -177,19 +177,23 @@ def one_of_groups(
     offset = 1 + controls.shape[1]
     rows = np.unique(np.linspace(0, presence.shape[0] - 1, min(presence.shape[0], ONE_OF_SAMPLE_ROWS)).astype(int))
 
-    def columns(positions: list[int], at: Rows) -> np.ndarray:
-        full = _stack(np.ones(presence[at].shape[0]), controls[at], presence[at][:, order])
-        return full[:, positions]
+    def column(position: int, at: Rows) -> np.ndarray:
+        """One column of [intercept | controls | items in ascending frequency] on the given rows."""
+        if position == 0:
+            return np.ones(controls[at].shape[0])
+        if position < offset:
+            return controls[at, position - 1]
+        return presence[at, order[position - offset]].astype(np.float64)
 
     if order.size == 0 or rows.size == 0:
         return []
-    sample = columns(list(range(offset + order.size)), rows)
+    sample = np.column_stack([column(position, rows) for position in range(offset + order.size)])
     groups = []
     for j, (kept, weights) in aliased_columns(sample.T @ sample).items():
         partners = [(k, w) for k, w in zip(kept, weights) if k >= offset and abs(w) > ONE_OF_TOLERANCE]
         if j < offset or not partners or any(abs(w + 1) > ONE_OF_TOLERANCE for _, w in partners):
             continue
-        residual = columns([j], slice(None))[:, 0] - columns(kept, slice(None)) @ weights
+        residual = column(j, slice(None)) - sum(w * column(k, slice(None)) for k, w in zip(kept, weights))
         if np.max(np.abs(residual)) < ONE_OF_TOLERANCE:
             members = tuple(sorted(int(order[k - offset]) for k, _ in partners)) + (int(order[j - offset]),)
             groups.append(OneOfGroup(tuple(sorted(members)), int(order[j - offset])))
@@ -287,13 +291,13 @@ def cross_validate(training: TrainingSet, full_fit: LogitFit) -> CrossValidation
             continue
         fit = fit_rows(training, screening, warm_start=full_fit)
         features = design_columns(training, screening)[1:]
-        booster = fit_booster(training.design[train][:, features], training.outcome[train])
+        booster = fit_booster(training.design, training.outcome, features, train)
         y = training.outcome[test]
         parts["fold"].append(np.full(y.size, folds))
         parts["outcome"].append(y)
         parts["baseline"].append(np.full(y.size, training.outcome[train].mean()))
         parts["logistic"].append(fit.linear_predictor(clamp_to_training(training, train, test)))
-        parts["boosting"].append(boosted_probability(booster, training.design[test][:, features]))
+        parts["boosting"].append(boosted_probability(booster, training.design, features, test))
         folds += 1
     joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
     return CrossValidation(training.folds.scheme, folds, **joined)
@@ -363,7 +367,7 @@ class SegmentModel:
         """The scoring model's win probability for each row of a design matrix."""
         if self.booster is None:
             return self.calibration.apply(self.predict_design(design))
-        return self.calibration.apply(boosted_probability(self.booster, design[:, 1:]))
+        return self.calibration.apply(boosted_probability(self.booster, design, np.arange(1, design.shape[1])))
 
     def counterfactual(self, deals: pl.DataFrame, feature: str, present: bool) -> np.ndarray:
         """The logistic model's win probability with one item switched on or off on the deals whose map holds it."""
@@ -415,7 +419,7 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
     control_columns = columns[(columns >= 1) & (columns <= n_controls)] - 1
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
     means = training.design.mean(axis=0)[columns]
-    booster = fit_booster(training.design[:, columns[1:]], training.outcome) if cv.scoring_model == BOOSTING else None
+    booster = fit_booster(training.design, training.outcome, columns[1:]) if cv.scoring_model == BOOSTING else None
     scoring_brier = cv.brier(scored_out_of_fold(cv))
     return SegmentModel(
         segment=training.segment,
