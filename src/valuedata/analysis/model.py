@@ -32,6 +32,9 @@ SIGNIFICANCE = 0.05
 MIN_ODDS_RATIO = 1.2
 ONE_OF_SAMPLE_ROWS = 50_000  # rows the one-of search looks at; every group found is verified on all rows
 ONE_OF_TOLERANCE = 1e-6
+# The training design is stored in single precision (half the memory of the largest object of a run): items
+# and one-hot levels are exact, standardised controls keep 7 digits; every sum over it is in double precision.
+TRAINING_DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def build_training_set(
     control_matrix = controls.transform(closed)
     one_of = one_of_groups(control_matrix, presence, passing, counts.deals_with)
     candidates = np.setdiff1d(passing, [group.reference for group in one_of])
-    design = _stack(np.ones(closed.height), control_matrix, presence[:, candidates])
+    design = _stack(np.ones(closed.height), control_matrix, presence[:, candidates], dtype=TRAINING_DTYPE)
     close_dates = closed.select(pl.coalesce("closed_at", "created_at")).to_series()
     return TrainingSet(segment, outcome, presence, map_codes, items, controls, candidates, design, rules,
                        make_folds(close_dates, outcome), leaks, one_of)
@@ -200,10 +203,10 @@ def one_of_groups(
     return groups
 
 
-def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray) -> np.ndarray:
+def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray, dtype=np.float64) -> np.ndarray:
     """[intercept | controls | items] as one C-ordered float matrix, without intermediate copies."""
     n, c = controls.shape
-    design = np.empty((n, 1 + c + presence.shape[1]))
+    design = np.empty((n, 1 + c + presence.shape[1]), dtype=dtype)
     design[:, 0] = intercept
     design[:, 1 : 1 + c] = controls
     design[:, 1 + c :] = presence
@@ -418,7 +421,7 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
     n_controls = training.n_controls
     control_columns = columns[(columns >= 1) & (columns <= n_controls)] - 1
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
-    means = training.design.mean(axis=0)[columns]
+    means = training.design.mean(axis=0, dtype=np.float64)[columns]
     booster = fit_booster(training.design, training.outcome, columns[1:]) if cv.scoring_model == BOOSTING else None
     scoring_brier = cv.brier(scored_out_of_fold(cv))
     return SegmentModel(
