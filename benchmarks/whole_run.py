@@ -43,7 +43,7 @@ def measured(command: list[str], log: Path, env: dict[str, str] | None = None) -
 
 def valuedata_run(data: Path) -> dict:
     """The whole pipeline on a fresh warehouse, with the seconds of each stage from its progress log."""
-    place = OUT / "whole-run"
+    place = OUT / f"whole-run-{data.name}"
     shutil.rmtree(place, ignore_errors=True)
     place.mkdir(parents=True)
     command = [str(Path(sys.executable).parent / "valuedata"), "run", "--input", str(data),
@@ -54,7 +54,7 @@ def valuedata_run(data: Path) -> dict:
 
 
 def peer_run(data: Path) -> dict:
-    return measured([sys.executable, str(HERE / "peer.py"), "--data", str(data)], OUT / "peer.log")
+    return measured([sys.executable, str(HERE / "peer.py"), "--data", str(data)], OUT / f"peer-{data.name}.log")
 
 
 def main() -> None:
@@ -76,7 +76,7 @@ def main() -> None:
     rss = ours["peak_rss_bytes"]
     print(f"ratio valuedata run / peer: {ratio:.2f}x (target < 1.0x)   valuedata peak RSS {rss / 2**30:.2f} GiB "
           f"(target <= 3 GiB: {'met' if rss <= RSS_TARGET else 'NOT met'})")
-    (OUT / "whole_run.json").write_text(json.dumps({"data": str(data), "ratio": ratio, "valuedata": ours,
+    (OUT / f"whole_run-{data.name}.json").write_text(json.dumps({"data": str(data), "ratio": ratio, "valuedata": ours,
                                                     "peer": peer}, indent=2))
 
 
