@@ -48,8 +48,7 @@ def _world(root: Path) -> World:
 
 
 def _run(world: World, times: int = 1) -> None:
-    settings = Settings(input_dir=world.input_dir, warehouse=world.warehouse, dashboards=world.site,
-                        source="native")
+    settings = Settings.resolve(world.input_dir, world.warehouse, world.site, "native")
     for _ in range(times):
         outcome = run_pipeline(settings)
         assert outcome.success, outcome.failure

@@ -14,11 +14,12 @@ import duckdb
 import jinja2
 import polars as pl
 
-from valuedata.analysis.playbook import ALL_SEGMENTS, IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
+from valuedata.analysis.playbook import IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
 from valuedata.analysis.tables import coaching_verdict
 from valuedata.dashboards import lookalikes, queries
 from valuedata.dashboards.labels import MapText
 from valuedata.errors import ValuedataError
+from valuedata.vocabulary import ALL_SEGMENTS
 
 FORMATS = ("md", "html")
 TONES = {WINS: "win", UNCLEAR: "unclear", NO_DATA: "nodata", LOSES: "lose"}

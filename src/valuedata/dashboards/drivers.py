@@ -7,7 +7,7 @@ import math
 import polars as pl
 
 from valuedata.analysis.features import ATTRIBUTE
-from valuedata.analysis.playbook import ALL_SEGMENTS, chance_reason, status_words
+from valuedata.analysis.playbook import chance_reason, status_words
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
 from valuedata.dashboards import queries
@@ -15,6 +15,7 @@ from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.fmt import num, ok, pct, pts, qval, ratio
 from valuedata.dashboards.html import Chart, Filter, Markup, drill_href, esc, link, notice, page, pwrap, table
 from valuedata.dashboards.labels import ItemText
+from valuedata.vocabulary import ALL_SEGMENTS
 
 
 def segment_key(segment: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from valuedata.analysis.playbook import ALL_SEGMENTS
+from valuedata.vocabulary import ALL_SEGMENTS
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.html import Markup, link, notice, page, table
 from valuedata.errors import ValuedataError

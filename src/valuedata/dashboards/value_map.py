@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from valuedata.analysis.playbook import ALL_SEGMENTS
+from valuedata.vocabulary import ALL_SEGMENTS
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
