@@ -52,31 +52,30 @@ def main() -> None:
         started = time.perf_counter()
         rows = build(Path(tmp) / "world", db, notes)
         print(f"built {rows:,} engagements in {time.perf_counter() - started:.1f} s", flush=True)
-        stages: list[tuple[str, float]] = []
-        last = [time.perf_counter()]
+        stages: list[tuple[str, float, float]] = []
+        last = [time.perf_counter(), _cpu_seconds()]
 
         def lap(message: str) -> None:
-            now = time.perf_counter()
-            stages.append((message, now - last[0]))
-            last[0] = now
+            now, cpu_now = time.perf_counter(), _cpu_seconds()
+            stages.append((message, now - last[0], cpu_now - last[1]))
+            last[:] = [now, cpu_now]
 
         with duckdb.connect(str(db)) as conn:
             steps.set_run_variables(conn, "bench")
-            cpu_before = _cpu_seconds()
-            started = last[0] = time.perf_counter()
+            started, cpu_before = last[:] = [time.perf_counter(), _cpu_seconds()]
             summary = build_engagement_tags(conn, lap)
             seconds = time.perf_counter() - started
             cpu = _cpu_seconds() - cpu_before
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
-    for message, took in stages:
-        print(f"  {took:6.1f} s  until: {message}")
+    for message, took, cpu_took in stages:
+        print(f"  {took:6.1f} s wall {cpu_took:6.1f} s CPU  until: {message}")
     print(f"tagging {summary.engagements_with_notes:,} notes: {seconds:.1f} s wall, {cpu:.1f} s CPU "
           f"({summary.engagements_with_notes / seconds:,.0f} notes/s), peak RSS {peak_gb:.1f} GB")
     print(f"  {summary.field_tags:,} field tags, {summary.notes_tags:,} notes tags on "
           f"{summary.engagements_tagged_from_notes:,} engagements; items used {summary.items_used}, "
           f"not used {summary.items_not_used}; {summary.notes_read:,} notes read")
     if notes < 5_000_000:  # learning is a fixed cost (a capped sample); reading grows with the notes
-        learning = sum(took for message, took in stages if "learnt its items" in message)
+        learning = sum(took for message, took, _ in stages if "learnt its items" in message)
         factor = 5_000_000 / summary.engagements_with_notes
         print(f"  extrapolated to 5,000,000 notes: {learning + (seconds - learning) * factor:.0f} s wall "
               f"(learning {learning:.0f} s fixed, reading x {factor:.1f})")

@@ -42,7 +42,8 @@ def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
 
 def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_matrix:
     """A binary (rows, vocabulary) matrix from (row, feature) pairs; unknown features are dropped."""
-    known = features.join(vocab, on="feature")
+    known = features.select("row", column=pl.col("feature").replace_strict(vocab["feature"], vocab["column"],
+                                                                            default=None)).drop_nulls()
     data = np.ones(known.height, dtype=np.float32)
     x = sp.csr_matrix((data, (known["row"].to_numpy(), known["column"].to_numpy())), shape=(rows, vocab.height))
     x.data[:] = 1.0  # a feature repeated in a note counts once
