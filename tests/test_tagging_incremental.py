@@ -78,7 +78,7 @@ def test_changed_new_and_removed_engagements_and_nothing_else(tagged, tmp_path):
         assert tags_of(conn, removed).is_empty()
         incremental = tags_of(conn)
         # tagging the same warehouse from scratch (no stored taggers, no fingerprints) gives the same tags
-        conn.execute("DROP TABLE models.notes_taggers; DROP TABLE core.engagement_tag_sources")
+        conn.execute("DROP TABLE models.notes_taggers; DROP TABLE models.engagement_tag_sources")
         scratch = build_engagement_tags(conn)
         assert scratch.maps_learnt == 2 and scratch.notes_read > 1000
         assert tags_of(conn).equals(incremental)

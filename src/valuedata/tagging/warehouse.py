@@ -2,7 +2,7 @@
 and analytics.tagging_quality, doing only what changed since the last run.
 
 The warehouse keeps each map's tagger (models.notes_taggers, ``store.py``) and what every engagement was
-tagged from (core.engagement_tag_sources: a fingerprint of its deal, map, notes and tag fields). A run
+tagged from (models.engagement_tag_sources: a fingerprint of its deal, map, notes and tag fields). A run
 learns a map again only when no tagger is stored, its items changed or its labelled engagements grew
 by 10%; it then re-tags the engagements that are new, changed or of a re-learnt map, and drops the tags
 of the engagements that are gone. A warehouse without that state is tagged from scratch.
@@ -68,7 +68,7 @@ def notes_summary(conn: duckdb.DuckDBPyConnection) -> str | None:
 def build_field_tags(conn: duckdb.DuckDBPyConnection) -> int:
     """core.engagement_tags with the CRM's tag fields only, from scratch; returns the number of tags. The
     next tagging step then tags every engagement again."""
-    conn.execute("DROP TABLE IF EXISTS core.engagement_tags; DROP TABLE IF EXISTS core.engagement_tag_sources")
+    conn.execute("DROP TABLE IF EXISTS core.engagement_tags; DROP TABLE IF EXISTS models.engagement_tag_sources")
     run_sql(conn, "core/engagement_tags.sql", engagements="core.engagements")
     return fetch_one(conn, "SELECT count(*) FROM core.engagement_tags")[0]
 
@@ -77,6 +77,34 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
                           say: Callable[[str], None] = lambda _m: None) -> TaggingSummary:
     """core.engagement_tags (field tags, then notes tags) and analytics.tagging_quality, learning and
     reading only what changed since the last run (see the module's docstring)."""
+    taggers, learnt = _taggers(conn, say)
+    save_taggers(conn, taggers)
+    tagged, dropped = _refresh_field_tags(conn, learnt)
+    say(f"tagging {tagged:,} new or changed engagements; dropped the tags of {dropped:,} changed or gone")
+    notes_read = 0
+    for map_id, stored in taggers.items():
+        read = _tag_notes(conn, stored.tagger)
+        notes_read += read
+        say(f"{map_id}: read {read:,} notes")
+    run_sql(conn, "models/engagement_tag_sources.sql")
+    conn.execute(f"DROP VIEW {FRESH}; DROP TABLE tagging_now")
+    conn.register("tagging_quality_frame",
+                  pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *(s.tagger.quality for s in taggers.values())]))
+    run_sql(conn, "analytics/tagging_quality.sql")
+    conn.unregister("tagging_quality_frame")
+    field, notes, from_notes, with_notes, used, not_used = fetch_one(conn, """
+        SELECT count(*) FILTER (WHERE source = 'field'), count(*) FILTER (WHERE source = 'notes'),
+               count(DISTINCT engagement_id) FILTER (WHERE source = 'notes'),
+               (SELECT count(*) FROM core.engagements WHERE map_id IS NOT NULL AND trim(coalesce(notes, '')) <> ''),
+               (SELECT count(*) FILTER (WHERE used) FROM analytics.tagging_quality),
+               (SELECT count(*) FILTER (WHERE NOT used) FROM analytics.tagging_quality)
+        FROM core.engagement_tags""")
+    return TaggingSummary(field, notes, with_notes, from_notes, used, not_used, len(learnt), tagged, dropped,
+                          notes_read)
+
+
+def _taggers(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> tuple[dict[str, StoredTagger], list[str]]:
+    """Every map's tagger, stored or learnt now (store.relearn_reason decides); and the maps learnt now."""
     maps = conn.sql("SELECT map_id, segment FROM core.value_maps ORDER BY map_id").pl()
     items = conn.sql(ITEMS).pl()
     stored = load_taggers(conn)
@@ -96,29 +124,7 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
         taggers[map_id] = StoredTagger(tagger, datetime.now(UTC), fingerprint)
         learnt.append(map_id)
         say(f"{map_id}: learnt its items")
-    save_taggers(conn, taggers)
-    tagged, dropped = _refresh_field_tags(conn, learnt)
-    say(f"tagging {tagged:,} new or changed engagements; dropped the tags of {dropped:,} changed or gone")
-    notes_read = 0
-    for map_id, stored_tagger in taggers.items():
-        read = _tag_notes(conn, stored_tagger.tagger)
-        notes_read += read
-        say(f"{map_id}: read {read:,} notes")
-    run_sql(conn, "core/engagement_tag_sources.sql")
-    conn.register("tagging_quality_frame",
-                  pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *(s.tagger.quality for s in taggers.values())]))
-    run_sql(conn, "analytics/tagging_quality.sql")
-    conn.unregister("tagging_quality_frame")
-    conn.execute(f"DROP VIEW {FRESH}; DROP TABLE tagging_now")
-    counts = fetch_one(conn, """SELECT count(*) FILTER (WHERE source = 'field'), count(*) FILTER (WHERE source = 'notes'),
-                                       count(DISTINCT engagement_id) FILTER (WHERE source = 'notes')
-                                FROM core.engagement_tags""")
-    with_notes = fetch_one(conn, "SELECT count(*) FROM core.engagements "
-                                 "WHERE map_id IS NOT NULL AND trim(coalesce(notes, '')) <> ''")[0]
-    used = fetch_one(conn, "SELECT count(*) FILTER (WHERE used), count(*) FILTER (WHERE NOT used) "
-                           "FROM analytics.tagging_quality")
-    return TaggingSummary(counts[0], counts[1], with_notes, counts[2], used[0], used[1], len(learnt), tagged, dropped,
-                          notes_read)
+    return taggers, learnt
 
 
 def _labelled(conn: duckdb.DuckDBPyConnection, map_id: str) -> tuple[dict[str, int], int]:
@@ -144,20 +150,20 @@ def _refresh_field_tags(conn: duckdb.DuckDBPyConnection, learnt: list[str]) -> t
                     SELECT engagement_id, map_id, hash(deal_id, map_id, notes, value_propositions, issues, questions)
                            AS fingerprint FROM core.engagements""")
     relearnt = "[" + ", ".join(quote_literal(m) for m in learnt) + "]::VARCHAR[]"
-    previous = {"engagement_tags", "engagement_tag_sources"} <= {r[0] for r in conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'core'").fetchall()}
+    previous = {"core.engagement_tags", "models.engagement_tag_sources"} <= {r[0] for r in conn.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
     if not previous:
         conn.execute("DROP TABLE IF EXISTS core.engagement_tags")
         conn.execute(f"CREATE OR REPLACE TEMP VIEW {FRESH} AS SELECT * FROM core.engagements")
         dropped = 0
     else:
-        stale = f"""SELECT s.engagement_id FROM core.engagement_tag_sources s LEFT JOIN tagging_now n USING (engagement_id)
+        stale = f"""SELECT s.engagement_id FROM models.engagement_tag_sources s LEFT JOIN tagging_now n USING (engagement_id)
                     WHERE n.fingerprint IS DISTINCT FROM s.fingerprint OR list_contains({relearnt}, s.map_id)"""
         dropped = fetch_one(conn, f"SELECT count(*) FROM ({stale})")[0]
         conn.execute(f"DELETE FROM core.engagement_tags WHERE engagement_id IN ({stale})")
         conn.execute(f"""CREATE OR REPLACE TEMP VIEW {FRESH} AS
             SELECT e.* FROM core.engagements e JOIN tagging_now n USING (engagement_id)
-            LEFT JOIN core.engagement_tag_sources s USING (engagement_id)
+            LEFT JOIN models.engagement_tag_sources s USING (engagement_id)
             WHERE s.fingerprint IS DISTINCT FROM n.fingerprint OR list_contains({relearnt}, n.map_id)""")
     run_sql(conn, "core/engagement_tags.sql", engagements=FRESH)
     return fetch_one(conn, f"SELECT count(*) FROM {FRESH}")[0], dropped
