@@ -30,6 +30,7 @@ ITEMS = """SELECT map_id, kind, item_id, text, keywords FROM core.value_map_item
            WHERE kind IN ('value_proposition', 'issue', 'question') ORDER BY map_id, kind, role_id, position"""
 WITH_NOTES = "map_id = {map_id} AND trim(coalesce(notes, '')) <> ''"
 FIELD_TAGGED = "len(value_propositions) + len(issues) + len(questions) > 0"
+LABELLED = "(" + " OR ".join(f"lists_{kind}" for kind in KIND_LISTS) + ")"  # FIELD_TAGGED, on tagging_now
 READ = "engagement_id, deal_id, notes, value_propositions, issues, questions"
 FRESH = "tagging_fresh_engagements"  # the engagements this run tags (a temporary view)
 
@@ -77,6 +78,7 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
                           say: Callable[[str], None] = lambda _m: None) -> TaggingSummary:
     """core.engagement_tags (field tags, then notes tags) and analytics.tagging_quality, learning and
     reading only what changed since the last run (see the module's docstring)."""
+    _snapshot(conn)
     taggers, learnt = _taggers(conn, say)
     save_taggers(conn, taggers)
     tagged, dropped = _refresh_field_tags(conn, learnt)
@@ -108,11 +110,12 @@ def _taggers(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> tup
     maps = conn.sql("SELECT map_id, segment FROM core.value_maps ORDER BY map_id").pl()
     items = conn.sql(ITEMS).pl()
     stored = load_taggers(conn)
+    counts = _labelled(conn)
     taggers, learnt = {}, []
     for map_id, segment in maps.iter_rows():
         map_items = items.filter(pl.col("map_id") == map_id)
         fingerprint = items_fingerprint(map_items)
-        listing, labelled = _labelled(conn, map_id)
+        listing, labelled = counts.get(map_id, ({}, 0))
         reason = relearn_reason(stored.get(map_id), fingerprint, labelled)
         if reason is None:
             taggers[map_id] = stored[map_id]
@@ -127,28 +130,38 @@ def _taggers(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> tup
     return taggers, learnt
 
 
-def _labelled(conn: duckdb.DuckDBPyConnection, map_id: str) -> tuple[dict[str, int], int]:
-    """Per kind, how many of a map's engagements with notes list an item of it; and how many list any."""
-    columns = ", ".join(f"count(*) FILTER (WHERE len({c}) > 0)" for c in KIND_LISTS.values())
-    counts = fetch_one(conn, f"SELECT {columns}, count(*) FILTER (WHERE {FIELD_TAGGED}) FROM core.engagements "
-                             f"WHERE {WITH_NOTES.format(map_id=quote_literal(map_id))}")
-    return dict(zip(KIND_LISTS, counts[:-1], strict=True)), counts[-1]
+def _snapshot(conn: duckdb.DuckDBPyConnection) -> None:
+    """tagging_now: per engagement, its map, the fingerprint of what its tags are built from, whether it
+    has notes and which tag fields list something (read once here, so later steps scan no text)."""
+    lists = ", ".join(f"len({c}) > 0 AS lists_{kind}" for kind, c in KIND_LISTS.items())
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE tagging_now AS
+                     SELECT engagement_id, map_id,
+                            hash(deal_id, map_id, notes, value_propositions, issues, questions) AS fingerprint,
+                            map_id IS NOT NULL AND trim(coalesce(notes, '')) <> '' AS with_notes, {lists}
+                     FROM core.engagements""")
+
+
+def _labelled(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[dict[str, int], int]]:
+    """Per map: per kind, how many of its engagements with notes list an item of it; and how many list any."""
+    kinds = ", ".join(f"count(*) FILTER (WHERE lists_{kind})" for kind in KIND_LISTS)
+    rows = conn.execute(f"SELECT map_id, {kinds}, count(*) FILTER (WHERE {LABELLED}) FROM tagging_now "
+                        "WHERE with_notes GROUP BY map_id").fetchall()
+    return {row[0]: (dict(zip(KIND_LISTS, row[1:-1], strict=True)), row[-1]) for row in rows}
 
 
 def _training(conn: duckdb.DuckDBPyConnection, map_id: str) -> pl.DataFrame:
     """The field-tagged engagements with notes a map learns from: a fixed pseudo-random sample of at most
     model.MAX_TRAINING (by a hash of the id, so it hardly moves as engagements are added)."""
-    return conn.sql(f"""SELECT {READ} FROM core.engagements
-                        WHERE {WITH_NOTES.format(map_id=quote_literal(map_id))} AND {FIELD_TAGGED}
-                        ORDER BY hash(engagement_id, {SEED}), engagement_id LIMIT {model.MAX_TRAINING}""").pl()
+    order = f"ORDER BY hash(engagement_id, {SEED}), engagement_id"
+    return conn.sql(f"""SELECT {READ} FROM core.engagements WHERE engagement_id IN (
+                            SELECT engagement_id FROM tagging_now WHERE map_id = {quote_literal(map_id)}
+                            AND with_notes AND {LABELLED} {order} LIMIT {model.MAX_TRAINING})
+                        {order}""").pl()
 
 
 def _refresh_field_tags(conn: duckdb.DuckDBPyConnection, learnt: list[str]) -> tuple[int, int]:
-    """Drop the tags of engagements that changed, are gone or belong to a re-learnt map; add the field tags
+    """From tagging_now and the last run's fingerprints: drop the tags of engagements that changed, are gone or belong to a re-learnt map; add the field tags
     of the engagements to tag (the view FRESH). Returns (engagements to tag, engagements dropped)."""
-    conn.execute("""CREATE OR REPLACE TEMP TABLE tagging_now AS
-                    SELECT engagement_id, map_id, hash(deal_id, map_id, notes, value_propositions, issues, questions)
-                           AS fingerprint FROM core.engagements""")
     relearnt = "[" + ", ".join(quote_literal(m) for m in learnt) + "]::VARCHAR[]"
     previous = {"core.engagement_tags", "models.engagement_tag_sources"} <= {r[0] for r in conn.execute(
         "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
