@@ -32,7 +32,8 @@ WORLD_DEALS = 4000  # about 20,000 distinct engagements, repeated
 def build(folder: Path, db: Path, notes: int) -> int:
     """A warehouse whose core.engagements holds `notes` engagements; returns how many it has."""
     generate(folder, deals=WORLD_DEALS, seed=1, notes_share=0.7)
-    with duckdb.connect(str(db), config={"enable_progress_bar": False}) as conn:
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("SET enable_progress_bar = false")
         steps.ingest_folder(conn, folder, "bench")
         [(distinct,)] = conn.execute("SELECT count(*) FROM core.engagements").fetchall()
         copies = -(-notes // distinct)
