@@ -89,15 +89,15 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
         notes_read += read
         say(f"{map_id}: read {read:,} notes")
     run_sql(conn, "models/engagement_tag_sources.sql")
+    with_notes = fetch_one(conn, "SELECT count(*) FILTER (WHERE with_notes) FROM tagging_now")[0]
     conn.execute(f"DROP VIEW {FRESH}; DROP TABLE tagging_now")
     conn.register("tagging_quality_frame",
                   pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *(s.tagger.quality for s in taggers.values())]))
     run_sql(conn, "analytics/tagging_quality.sql")
     conn.unregister("tagging_quality_frame")
-    field, notes, from_notes, with_notes, used, not_used = fetch_one(conn, """
+    field, notes, from_notes, used, not_used = fetch_one(conn, """
         SELECT count(*) FILTER (WHERE source = 'field'), count(*) FILTER (WHERE source = 'notes'),
                count(DISTINCT engagement_id) FILTER (WHERE source = 'notes'),
-               (SELECT count(*) FROM core.engagements WHERE map_id IS NOT NULL AND trim(coalesce(notes, '')) <> ''),
                (SELECT count(*) FILTER (WHERE used) FROM analytics.tagging_quality),
                (SELECT count(*) FILTER (WHERE NOT used) FROM analytics.tagging_quality)
         FROM core.engagement_tags""")
