@@ -42,6 +42,10 @@ class MapIndex:
     def columns(self) -> list[tuple[str, str]]:
         return [(kind, item) for kind in KINDS for item in self.ids[kind]]
 
+    def pitch_owners(self) -> np.ndarray:
+        """Index of the role that owns each value proposition then question (the order of ``pitch_rates``)."""
+        return np.concatenate([self.owner["value_proposition"], self.owner["question"]])
+
     def pitch_rates(self) -> np.ndarray:
         """Rate of each value proposition then question when its role is engaged (hash of the id, or planted)."""
         items = self.ids["value_proposition"] + self.ids["question"]
