@@ -16,9 +16,9 @@ import polars as pl
 import yaml
 
 from .mapindex import MapIndex
+from .spec import ITEM_COLUMNS
 
 WORDINGS = ("shared", "split")
-KIND_COLUMNS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
 
 # (before, after) the item's phrasing, per bank and kind.
 FRAMES = {
@@ -81,7 +81,7 @@ def item_texts(m: MapIndex) -> dict[str, list[str]]:
     """Item text per engagement kind, in the map's order (as ``m.ids``)."""
     doc = yaml.safe_load(m.raw)
     out = {}
-    for kind, column in KIND_COLUMNS.items():
+    for kind, column in ITEM_COLUMNS.items():
         field = "statement" if kind == "value_proposition" else "text"
         out[kind] = [item[field] for role in doc["roles"] for item in role[column]]
     return out
@@ -129,7 +129,7 @@ def write_notes(eng: pl.DataFrame, pairs: pl.DataFrame, maps: list[MapIndex], ma
     note = pl.repeat(None, n, dtype=pl.String, eager=True).scatter(joined["row"], joined["text"])
     blank = pl.Series(notes_only)
     eng = eng.with_columns(
-        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in KIND_COLUMNS.values()),
+        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in ITEM_COLUMNS.values()),
         note.alias("notes"))
     truth = pl.concat([pairs.select("row", "kind", "item_id", mention=pl.lit("item")),
                        neg.select("row", "kind", "item_id", mention=pl.lit("negated"))]).sort("row", "mention", "kind",
