@@ -192,11 +192,40 @@ def _logit(m: MapIndex, indicators: np.ndarray, amount: np.ndarray, lead: np.nda
 
 def _deals_frame(d: dict, deal_ids: pl.Series, rep_ids: pl.Series, maps: list[MapIndex], seed: int) -> pl.DataFrame:
     """deals.csv: named accounts, amounts as text with cents, and outcomes in the CRM's many spellings."""
+    return pl.DataFrame({
+        "deal_id": deal_ids,
+        "account_id": ids("A", d["account_number"] + 1, 6),
+        "account_name": _account_names(d, seed).gather(d["account_number"]),
+        "segment": table([m.segment for m in maps], d["seg"]),
+        "rep_id": rep_ids.gather(d["rep"]),
+        "amount": _money(d["amount"]),
+        "currency": table(list(S.CURRENCIES), d["currency"]),
+        "created_at": dates(d["created"]),
+        "closed_at": when(d["open"], None, dates(d["closed"])),
+        "outcome": _outcome_spellings(d, seed),
+        "lead_source": table(list(S.LEAD_SOURCE_SHARE), d["lead"]),
+        "region": table(list(S.REGIONS), d["region"]),
+    })
+
+
+def _account_names(d: dict, seed: int) -> pl.Series:
+    """A name per account, numbered as ``account_number``: two words from its segment's lists."""
     rng = stream(seed, "accounts")
-    names = pl.concat([
+    return pl.concat([
         table(first, rng.integers(0, len(first), size)) + " " + table(second, rng.integers(0, len(second), size))
         for (first, second), size in zip((s.account_words for s in S.SEGMENTS), d["n_accounts"].tolist())
     ])
+
+
+def _money(amount: np.ndarray) -> pl.Series:
+    """Amounts as text with two decimals (``1234.50``), exact to the cent."""
+    cents = np.round(amount * 100).astype(np.int64)
+    return pl.select(pl.format("{}.{}", pl.lit(pl.Series(cents // 100)),
+                               pl.lit(pl.Series(cents % 100)).cast(pl.String).str.zfill(2))).to_series()
+
+
+def _outcome_spellings(d: dict, seed: int) -> pl.Series:
+    """Each deal's outcome (won, lost or open) in one of the spellings CRMs use, drawn with their weights."""
     rng = stream(seed, "outcome_spellings")
     status = np.where(d["open"], 2, np.where(d["won"], 0, 1))
     spellings, offsets = [], []
@@ -206,23 +235,7 @@ def _deals_frame(d: dict, deal_ids: pl.Series, rep_ids: pl.Series, maps: list[Ma
         spellings += words
         draw = rng.choice(len(words), size=len(status), p=weights)
         choice = np.where(status == k, offsets[k] + draw, choice)
-    cents = np.round(d["amount"] * 100).astype(np.int64)
-    amount = pl.select(pl.format("{}.{}", pl.lit(pl.Series(cents // 100)),
-                                 pl.lit(pl.Series(cents % 100)).cast(pl.String).str.zfill(2))).to_series()
-    return pl.DataFrame({
-        "deal_id": deal_ids,
-        "account_id": ids("A", d["account_number"] + 1, 6),
-        "account_name": names.gather(d["account_number"]),
-        "segment": table([m.segment for m in maps], d["seg"]),
-        "rep_id": rep_ids.gather(d["rep"]),
-        "amount": amount,
-        "currency": table(list(S.CURRENCIES), d["currency"]),
-        "created_at": dates(d["created"]),
-        "closed_at": when(d["open"], None, dates(d["closed"])),
-        "outcome": table(spellings, choice),
-        "lead_source": table(list(S.LEAD_SOURCE_SHARE), d["lead"]),
-        "region": table(list(S.REGIONS), d["region"]),
-    })
+    return table(spellings, choice)
 
 
 def _reps_frame(rep_ids: pl.Series, seed: int) -> pl.DataFrame:
