@@ -124,8 +124,9 @@ def _negated_items(pairs: pl.DataFrame, catalogue: pl.DataFrame, map_of_row: np.
     """On a NEGATED_SHARE of engagement rows, one item of their map drawn at random, kept when the row did not
     have it (checked against its pairs), with its phrasings and bank."""
     cand = np.nonzero(rng.random(len(map_of_row)) < NEGATED_SHARE)[0]
+    items = catalogue.group_by("map").agg(pl.len().alias("items"))
     neg = pl.DataFrame({"row": cand, "map": map_of_row[cand]}, schema={"row": pl.Int64, "map": pl.Int64}).join(
-        catalogue.group_by("map").agg(pl.len().alias("items")), on="map")
+        items, on="map", maintain_order="left")  # the draw below goes by position: keep the rows' order
     neg = neg.with_columns(pl.Series("pick", (rng.random(neg.height) * neg["items"].to_numpy()).astype(np.int64)))
     indexed = catalogue.with_columns(pl.int_range(pl.len()).over("map").alias("pick"))
     neg = neg.join(indexed, on=["map", "pick"]).join(pairs, on=["row", "map", "kind", "item_id"], how="anti")
