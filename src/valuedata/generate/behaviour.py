@@ -29,6 +29,9 @@ class Behaviour:
     pairs: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (row, item index within kind), sorted by row
 
 
+Segment = tuple[np.ndarray, Behaviour]  # a segment's deals (indices among all deals) and their behaviour
+
+
 def rep_shifts(m: MapIndex, reps: int, habits: bool) -> tuple[np.ndarray, np.ndarray]:
     """Logit shifts per rep: on role engagement (reps x roles) and on pitching (reps x (vps + questions))."""
     role = np.zeros((reps, m.n_roles), dtype=np.float32)

@@ -12,7 +12,7 @@ import polars as pl
 
 from . import spec as S
 from .bad_rows import inject
-from .behaviour import Behaviour, logit, rep_shifts, sigmoid, simulate
+from .behaviour import Segment, logit, rep_shifts, sigmoid, simulate
 from .columns import HORIZON, dates, ids, pick, stream, table, when
 from .engagements import engagements_frame
 from .mapindex import MapIndex, load_map
@@ -82,7 +82,7 @@ def _copy_maps(out: Path) -> list[MapIndex]:
 
 
 def _simulate(maps: list[MapIndex], deals: int, reps: int, seed: int,
-              world: str) -> tuple[dict, list[tuple[np.ndarray, Behaviour]]]:
+              world: str) -> tuple[dict, list[Segment]]:
     """Draw the deals, what their reps did on them (per segment) and how each deal ended."""
     d = _deals(deals, reps, seed)
     behaviour = _simulate_behaviour(d, maps, reps, seed, habits=world != "flat_reps")
@@ -91,7 +91,7 @@ def _simulate(maps: list[MapIndex], deals: int, reps: int, seed: int,
 
 
 def _simulate_behaviour(d: dict, maps: list[MapIndex], reps: int, seed: int,
-                        habits: bool) -> list[tuple[np.ndarray, Behaviour]]:
+                        habits: bool) -> list[Segment]:
     """Per segment, its deals and who their reps met and what they pitched, asked and uncovered."""
     behaviour = []
     for k, m in enumerate(maps):
@@ -102,7 +102,7 @@ def _simulate_behaviour(d: dict, maps: list[MapIndex], reps: int, seed: int,
     return behaviour
 
 
-def _draw_outcomes(d: dict, maps: list[MapIndex], behaviour: list[tuple[np.ndarray, Behaviour]], seed: int,
+def _draw_outcomes(d: dict, maps: list[MapIndex], behaviour: list[Segment], seed: int,
                    planted: bool) -> None:
     """Add each deal's true win probability (``p``, from the planted model or a coin) and whether it was won."""
     logits = np.zeros(len(d["seg"]))

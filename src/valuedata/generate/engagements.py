@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from . import spec as S
-from .behaviour import Behaviour
+from .behaviour import Segment
 from .columns import HORIZON, dates, ids, pick, stream, table, when
 from .mapindex import MapIndex
 
@@ -25,7 +25,7 @@ class _Merged:
     pairs: dict[str, list[tuple[np.ndarray, np.ndarray]]]  # kind -> per segment (row, item code)
 
 
-def engagements_frame(d: dict, behaviour: list[tuple[np.ndarray, Behaviour]], maps: list[MapIndex],
+def engagements_frame(d: dict, behaviour: list[Segment], maps: list[MapIndex],
                       deal_ids: pl.Series, seed: int) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
     """Merge the segments' engagement rows, give them dates, contacts and messy titles, and format them.
     Also returns every (row, kind, item_id) the rows carry and the map index of each row."""
@@ -40,7 +40,7 @@ def engagements_frame(d: dict, behaviour: list[tuple[np.ndarray, Behaviour]], ma
     return frame, _item_pairs(merged, rank), d["seg"][rows["deal"]]
 
 
-def _merge_segments(d: dict, behaviour: list[tuple[np.ndarray, Behaviour]], maps: list[MapIndex],
+def _merge_segments(d: dict, behaviour: list[Segment], maps: list[MapIndex],
                     seed: int) -> _Merged:
     """Number every segment's rows, titles, roles and items after the previous segment's, and give each row
     its contact: the (account, role) contact for a role row, an outsider with another title otherwise."""

@@ -6,12 +6,12 @@ import numpy as np
 import polars as pl
 
 from . import spec as S
-from .behaviour import Behaviour, logit
+from .behaviour import Behaviour, Segment, logit
 from .mapindex import MapIndex
 
 
 def truth(world: str, seed: int, rep_ids: pl.Series, maps: list[MapIndex],
-          behaviour: list[tuple[np.ndarray, Behaviour]], d: dict) -> dict:
+          behaviour: list[Segment], d: dict) -> dict:
     """The world's model and constants, each segment's planted items as measured, and the rep habits."""
     planted, habits = world != "noise", world != "flat_reps"
     strong = [k - 1 for k in S.STRONG_REPS if k <= rep_ids.len()] if habits else []
@@ -93,7 +93,7 @@ def _uncover_rates(m: MapIndex, b: Behaviour) -> dict[str, float]:
     return out
 
 
-def _gaps(maps: list[MapIndex], behaviour: list[tuple[np.ndarray, Behaviour]], d: dict,
+def _gaps(maps: list[MapIndex], behaviour: list[Segment], d: dict,
           rep_ids: pl.Series) -> list[dict]:
     """Each gap rep that exists: the driver it rarely uses per segment, and its rate of it against the others."""
     gaps = []
@@ -112,7 +112,7 @@ def _gaps(maps: list[MapIndex], behaviour: list[tuple[np.ndarray, Behaviour]], d
     return gaps
 
 
-def _key_player_coverage(maps: list[MapIndex], behaviour: list[tuple[np.ndarray, Behaviour]], d: dict,
+def _key_player_coverage(maps: list[MapIndex], behaviour: list[Segment], d: dict,
                          strong: list[int]) -> dict[str, dict]:
     """Per segment, the share of the map's key-player roles met per deal: strong reps against the others."""
     coverage = {}
