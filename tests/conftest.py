@@ -1,15 +1,20 @@
-"""Shared fixtures: small input folders on disk, the real CLI in a subprocess, warehouse reads."""
+"""Shared fixtures: small input folders on disk, the real CLI in a subprocess, warehouse reads, and worlds
+that the real pipeline builds once per test session for every test (and every xdist worker) to read."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -23,6 +28,14 @@ def dagster_home(tmp_path_factory) -> Path:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def run_defaults(tmp_path_factory) -> None:
+    """A run that names no dashboards folder writes into the session's temporary folder, not the repository's
+    dashboards/out/; no run exports PNGs (a headless browser per run) unless its test asks for them."""
+    os.environ["VALUEDATA_DASHBOARDS"] = str(tmp_path_factory.mktemp("dashboards"))
+    os.environ["VALUEDATA_DASHBOARD_PNG"] = "0"
 
 
 @pytest.fixture
@@ -42,3 +55,90 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
     """Rows of a read-only query against a published warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return conn.execute(sql).fetchall()
+
+
+class Worlds:
+    """Folders built once per test session and shared by every xdist worker: the first worker to ask for a
+    name builds it under a file lock, the others wait and then read the same folder. Tests must not write
+    into a shared folder; `World.copy` gives a test its own."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, name: str, build: Callable[[Path], None]) -> Path:
+        """The folder `build` fills for this name, built now if no worker has built it yet."""
+        folder, done = self.root / name, self.root / f"{name}.done"
+        with FileLock(self.root / f"{name}.lock"):
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # what a build that failed midway left
+                build(folder)
+                done.touch()
+        return folder
+
+
+@pytest.fixture(scope="session")
+def worlds(tmp_path_factory) -> Worlds:
+    """The session's shared worlds; under xdist in the folder the workers' temporary folders share."""
+    base = tmp_path_factory.getbasetemp()
+    return Worlds((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "worlds")
+
+
+@dataclass(frozen=True)
+class World:
+    """An input folder run once through `valuedata run`: its published warehouse, dashboards and output."""
+
+    input_dir: Path
+    warehouse: Path
+    dashboards: Path
+    stdout: str
+
+    def copy(self, target: Path) -> "World":
+        """The same world in a folder of a test's own, for a test that runs the pipeline again on it."""
+        shutil.copytree(self.input_dir.parent, target)
+        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.stdout)
+
+
+def cli_world(worlds: Worlds, name: str, prepare: Callable[[Path], None]) -> World:
+    """The shared world `name`: an input folder that `prepare` writes, run once through the real CLI."""
+
+    def build(folder: Path) -> None:
+        prepare(folder / "input")
+        result = run_cli("run", "--input", str(folder / "input"), "--warehouse", str(folder / "valuedata.duckdb"),
+                         "--dashboards", str(folder / "dash"))
+        assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
+        (folder / "run.json").write_text(json.dumps({"stdout": result.stdout}))
+
+    folder = worlds.get(name, build)
+    stdout = json.loads((folder / "run.json").read_text())["stdout"]
+    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash", stdout)
+
+
+@pytest.fixture(scope="session")
+def mini_world(worlds: Worlds) -> World:
+    """tests/data/mini through `valuedata run`, once per session."""
+    return cli_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir))
+
+
+SCRIPT_ITEM = "<script>window.__pwned=1</script>Changeovers & small batches"
+SCRIPT_TITLE = "<img src=x onerror=alert(1)>IT Director"
+
+
+def _seeds_with_markup(input_dir: Path) -> None:
+    """The shipped seeds (without their _truth/) with markup in a map item's text and in a frequent unmapped
+    contact title, where a user's own text reaches the reports."""
+    shutil.copytree(REPO / "seeds", input_dir, ignore=shutil.ignore_patterns("_truth"))
+    for name, old, new in [("maps/industrial-controls.yaml", '"Changeovers take too long for small batches"',
+                            json.dumps(SCRIPT_ITEM)),
+                           ("engagements.csv", ",IT Director,", f",{SCRIPT_TITLE},")]:
+        path = input_dir / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seeds_world(worlds: Worlds) -> World:
+    """The worked example (seeds/, its truth in seeds/_truth/) with markup injected, through `valuedata run`
+    once per session."""
+    return cli_world(worlds, "seeds", _seeds_with_markup)

@@ -71,14 +71,13 @@ def test_valuedata_run_records_into_the_dagster_instance(tmp_path, dagster_home)
         assert event is not None and event.run_id == runs[0].run_id
 
 
-def test_open_current_sees_a_publish_made_in_the_same_process(tmp_path):
-    shutil.copytree(DATA / "mini", tmp_path / "input")
-    settings = Settings.resolve(tmp_path / "input", tmp_path / "valuedata.duckdb", tmp_path / "dash")
-    assert run_pipeline(settings).success
+def test_open_current_sees_a_publish_made_in_the_same_process(mini_world, tmp_path):
+    world = mini_world.copy(tmp_path / "world")
+    settings = Settings.resolve(world.input_dir, world.warehouse, world.dashboards)
     held = duckdb.connect(str(settings.warehouse), read_only=True)
     with open_current(settings.warehouse) as conn:
         assert conn.execute("SELECT count(*) FROM core.deals").fetchone()[0] == 5
-    deals = tmp_path / "input" / "deals.csv"
+    deals = world.input_dir / "deals.csv"
     deals.write_text(deals.read_text() + "D99,A9,Zed,manufacturing,r1,10,USD,2025-03-01,,open,inbound,1\n")
     assert run_pipeline(settings).success
     stale = duckdb.connect(str(settings.warehouse), read_only=True)  # DuckDB reuses the open instance
