@@ -16,6 +16,11 @@ import duckdb
 import pytest
 from filelock import FileLock
 
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
+from valuedata.ingest import steps
+from valuedata.warehouse.lifecycle import connect_staging
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
 VALUEDATA = Path(sys.executable).parent / "valuedata"
@@ -57,6 +62,14 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def ingest(input_dir: Path, db: Path) -> Path:
+    """The real ingest alone (maps, raw, checks, core, quarantine, reconciliation) into a DuckDB file: for tests
+    of what loads, without the analyses and dashboards of a whole run."""
+    with connect_staging(db) as conn:
+        steps.ingest_folder(conn, input_dir, "test")
+    return db
+
+
 class Worlds:
     """Folders built once per test session and shared by every xdist worker: the first worker to ask for a
     name builds it under a file lock, the others wait and then read the same folder. Tests must not write
@@ -86,38 +99,46 @@ def worlds(tmp_path_factory) -> Worlds:
 
 @dataclass(frozen=True)
 class World:
-    """An input folder run once through `valuedata run`: its published warehouse, dashboards and output."""
+    """An input folder run once through the pipeline: its published warehouse and dashboards, and the summary
+    the run printed (where the warehouse and dashboards are)."""
 
     input_dir: Path
     warehouse: Path
     dashboards: Path
-    stdout: str
+    summary: str
 
     def copy(self, target: Path) -> "World":
         """The same world in a folder of a test's own, for a test that runs the pipeline again on it."""
         shutil.copytree(self.input_dir.parent, target)
-        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.stdout)
+        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.summary)
 
 
-def cli_world(worlds: Worlds, name: str, prepare: Callable[[Path], None]) -> World:
-    """The shared world `name`: an input folder that `prepare` writes, run once through the real CLI."""
+def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False) -> World:
+    """The shared world `name`: an input folder that `prepare` writes, run once through the pipeline in the
+    process that builds it, or through the real `valuedata run` command."""
 
     def build(folder: Path) -> None:
         prepare(folder / "input")
-        result = run_cli("run", "--input", str(folder / "input"), "--warehouse", str(folder / "valuedata.duckdb"),
-                         "--dashboards", str(folder / "dash"))
-        assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
-        (folder / "run.json").write_text(json.dumps({"stdout": result.stdout}))
+        settings = Settings.resolve(folder / "input", folder / "valuedata.duckdb", folder / "dash")
+        if cli:
+            result = run_cli("run", "--input", str(settings.input_dir), "--warehouse", str(settings.warehouse),
+                             "--dashboards", str(settings.dashboards))
+            assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
+            summary = result.stdout
+        else:
+            outcome = run_pipeline(settings)
+            assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
+            summary = "\n".join(outcome.summary)
+        (folder / "summary.txt").write_text(summary)
 
     folder = worlds.get(name, build)
-    stdout = json.loads((folder / "run.json").read_text())["stdout"]
-    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash", stdout)
+    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash", (folder / "summary.txt").read_text())
 
 
 @pytest.fixture(scope="session")
 def mini_world(worlds: Worlds) -> World:
-    """tests/data/mini through `valuedata run`, once per session."""
-    return cli_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir))
+    """tests/data/mini through the pipeline, once per session."""
+    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir))
 
 
 SCRIPT_ITEM = "<script>window.__pwned=1</script>Changeovers & small batches"
@@ -139,6 +160,6 @@ def _seeds_with_markup(input_dir: Path) -> None:
 
 @pytest.fixture(scope="session")
 def seeds_world(worlds: Worlds) -> World:
-    """The worked example (seeds/, its truth in seeds/_truth/) with markup injected, through `valuedata run`
-    once per session."""
-    return cli_world(worlds, "seeds", _seeds_with_markup)
+    """The worked example (seeds/, its truth in seeds/_truth/) with markup injected, through the real
+    `valuedata run` once per session."""
+    return shared_world(worlds, "seeds", _seeds_with_markup, cli=True)

@@ -5,20 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, query, run_cli
+from conftest import REPO, ingest, query, run_cli
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
-from valuedata.ingest import steps
-from valuedata.warehouse.lifecycle import connect_staging
 
 GOOD = "D{n},A{n},Acme,manufacturing,r1,100,USD,2025-02-01,2025-02-20,won,inbound,1"
-
-
-def ingest(input_dir: Path, db: Path) -> Path:
-    """The real ingest (maps, raw, checks, core, quarantine, reconciliation) into a DuckDB file."""
-    with connect_staging(db) as conn:
-        steps.ingest_folder(conn, input_dir, "test")
-    return db
 
 
 def edit_deals(mini_input: Path, lines: dict[int, str], end: str = "\n") -> None:

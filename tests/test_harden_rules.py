@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from conftest import REPO, query, run_cli
-from test_harden_csv import ingest
+from conftest import REPO, ingest, query, run_cli
 from valuedata.maps import load_maps, map_frames
 
 DEAL = "{id},A{n},Acme,manufacturing,r1,100,USD,{created},{closed},{outcome},inbound,{seats}"

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import query, run_cli
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.lifecycle import Warehouse
 
@@ -38,8 +40,8 @@ def test_rerun_while_an_analyst_holds_the_file_open(mini_world, tmp_path):
         # the analyst's file stays open; a new export adds a deal and the pipeline runs again
         with open(world.input_dir / "deals.csv", "a") as deals:
             deals.write("D20,A20,New,manufacturing,r1,10,USD,2025-03-01,,open,inbound,2\n")
-        second = run_cli("run", "--input", str(world.input_dir), "--warehouse", str(warehouse))
-        assert second.returncode == 0, second.stderr
+        second = run_pipeline(Settings.resolve(world.input_dir, warehouse, world.dashboards))
+        assert second.success, second.failure
         # the open reader still sees its complete, consistent snapshot
         reader.stdin.write("\n")
         reader.stdin.flush()
@@ -59,7 +61,8 @@ def test_same_files_again_give_the_same_warehouse(mini_world, tmp_path):
         return {t: sorted(map(repr, query(world.warehouse, f"SELECT * FROM {t}"))) for t in tables}
 
     before = snapshot()
-    assert run_cli("run", "--input", str(world.input_dir), "--warehouse", str(world.warehouse)).returncode == 0
+    again = run_pipeline(Settings.resolve(world.input_dir, world.warehouse, world.dashboards))
+    assert again.success, again.failure
     assert snapshot() == before
     statuses = query(world.warehouse, "SELECT status FROM audit.loads ORDER BY loaded_at DESC, load_seq LIMIT 3")
     assert all(s.startswith("unchanged since") for (s,) in statuses)
