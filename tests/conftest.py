@@ -3,7 +3,6 @@ that the real pipeline builds once per test session for every test (and every xd
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -38,9 +37,10 @@ def dagster_home(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def run_defaults(tmp_path_factory) -> None:
     """A run that names no dashboards folder writes into the session's temporary folder, not the repository's
-    dashboards/out/; no run exports PNGs (a headless browser per run) unless its test asks for them."""
+    dashboards/out/. Runs skip the dashboards' PNG export (kaleido drives a Chromium for every chart) unless a
+    test asks for it: test_dashboards.py::test_png_export_writes_every_chart checks the export itself."""
     os.environ["VALUEDATA_DASHBOARDS"] = str(tmp_path_factory.mktemp("dashboards"))
-    os.environ["VALUEDATA_DASHBOARD_PNG"] = "0"
+    os.environ.setdefault("VALUEDATA_DASHBOARD_PNG", "0")
 
 
 @pytest.fixture
@@ -137,29 +137,6 @@ def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, 
 
 @pytest.fixture(scope="session")
 def mini_world(worlds: Worlds) -> World:
-    """tests/data/mini through the pipeline, once per session."""
-    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir))
-
-
-SCRIPT_ITEM = "<script>window.__pwned=1</script>Changeovers & small batches"
-SCRIPT_TITLE = "<img src=x onerror=alert(1)>IT Director"
-
-
-def _seeds_with_markup(input_dir: Path) -> None:
-    """The shipped seeds (without their _truth/) with markup in a map item's text and in a frequent unmapped
-    contact title, where a user's own text reaches the reports."""
-    shutil.copytree(REPO / "seeds", input_dir, ignore=shutil.ignore_patterns("_truth"))
-    for name, old, new in [("maps/industrial-controls.yaml", '"Changeovers take too long for small batches"',
-                            json.dumps(SCRIPT_ITEM)),
-                           ("engagements.csv", ",IT Director,", f",{SCRIPT_TITLE},")]:
-        path = input_dir / name
-        text = path.read_text(encoding="utf-8")
-        assert old in text, (name, old)
-        path.write_text(text.replace(old, new), encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def seeds_world(worlds: Worlds) -> World:
-    """The worked example (seeds/, its truth in seeds/_truth/) with markup injected, through the real
-    `valuedata run` once per session."""
-    return shared_world(worlds, "seeds", _seeds_with_markup, cli=True)
+    """tests/data/mini through the real `valuedata run`, once per session. (The worked example's world is
+    dashboard_worlds.seeds.)"""
+    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir), cli=True)

@@ -38,6 +38,9 @@ def test_validate_on_clean_input_exits_zero(mini_input):
 
 @pytest.fixture(scope="module")
 def built(mini_world):
+    """The mini world's published warehouse; the run printed where the warehouse and the dashboards are."""
+    assert str(mini_world.warehouse) in mini_world.summary
+    assert str(mini_world.dashboards / "index.html") in mini_world.summary
     return mini_world.warehouse
 
 

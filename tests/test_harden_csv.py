@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, ingest, query, run_cli
+from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
 
@@ -99,7 +100,7 @@ def test_a_header_only_file_gets_its_audit_loads_row(mini_input, tmp_path):
     (lambda line: line.rsplit(",", 3)[0], "the row has 9 field(s) but the header has 12"),
     (lambda line: line.replace(",", ',"', 1), "a quoted value opens on line {line} and never closes"),
 ])
-def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(seeds_world, tmp_path, spoil, why):
+def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(seeds, tmp_path, spoil, why):
     shutil.copytree(REPO / "seeds", tmp_path / "input", ignore=shutil.ignore_patterns("_truth"))
     deals = tmp_path / "input" / "deals.csv"
     lines = deals.read_text().splitlines()
@@ -108,7 +109,7 @@ def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(seeds_world, 
     deals.write_text("\n".join(lines) + "\n")
     db = ingest(tmp_path / "input", tmp_path / "valuedata.duckdb")
     read, loaded, held, ok = reconciled(db)
-    was = query(seeds_world.warehouse, "SELECT rows_loaded, rows_quarantined FROM audit.loads WHERE table_name = 'deals'")[0]
+    was = query(seeds.warehouse, "SELECT rows_loaded, rows_quarantined FROM audit.loads WHERE table_name = 'deals'")[0]
     assert ok and read == loaded + held and (loaded, held) == (was[0] - 1, was[1] + 1)
     assert query(db, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(index + 1,)]
     loaded_lines = query(db, "SELECT deal_id, _line FROM core.deals")
