@@ -5,6 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO, ingest, query, run_cli
@@ -66,6 +67,7 @@ def test_validate_documents_its_exit_codes():
     assert "Exit codes: 0 the inputs are valid" in text and "1 a problem was found" in text
 
 
+@pytest.mark.slow  # fast sibling: test_maps.py::test_valid_map_flattens_into_items_roles_and_links
 def test_a_map_with_ten_thousand_roles_loads_in_seconds(tmp_path):
     roles = [{"role_id": f"r{i}", "title": f"Role {i}", "title_patterns": [f"role {i}"],
               "issues": [{"id": f"i{i}", "text": "An issue", "priority": 1}],
