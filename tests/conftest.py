@@ -113,9 +113,10 @@ class World:
         return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.summary)
 
 
-def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False) -> World:
-    """The shared world `name`: an input folder that `prepare` writes, run once through the pipeline in the
-    process that builds it, or through the real `valuedata run` command."""
+def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False,
+                 runs: int = 1) -> World:
+    """The shared world `name`: an input folder that `prepare` writes, run through the pipeline in the
+    process that builds it (`runs` times, on unchanged files), or once through the real `valuedata run`."""
 
     def build(folder: Path) -> None:
         prepare(folder / "input")
@@ -126,8 +127,9 @@ def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, 
             assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
             summary = result.stdout
         else:
-            outcome = run_pipeline(settings)
-            assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
+            for _ in range(runs):
+                outcome = run_pipeline(settings)
+                assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
             summary = "\n".join(outcome.summary)
         (folder / "summary.txt").write_text(summary)
 

@@ -24,7 +24,7 @@ def test_seeds_run_end_to_end(seeds):
     assert len(truth_bad_rows(REPO / "seeds")) == 20  # every rule at least once
     assert query(warehouse, "SELECT count(*) FROM analytics.deal_coverage") == [(4000,)]
     assert query(warehouse, "SELECT bool_and(reconciled) FROM audit.loads") == [(True,)]
-    dashboards = seeds.site
+    dashboards = seeds.dashboards
     index = (dashboards / "playbooks.html").read_text()
     for segment in ("discrete-manufacturing", "food-processing"):
         assert f'href="playbook-{segment}.html"' in index
