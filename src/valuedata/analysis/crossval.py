@@ -25,7 +25,7 @@ CV_INITIAL_SHARE = 0.5
 MIN_DISTINCT_DATES = 12  # fewer distinct close dates than this do not order the deals
 MAX_DATE_SHARE = 0.25  # nor does one date holding more than this share of the deals
 BOOSTING_ROWS = 200_000
-PARALLEL_BOOSTING_ROWS = 50_000
+PREDICT_ROWS = 65_536
 BOOSTING_MARGIN = 0.005  # boosting scores open deals only when its CV AUC beats the logistic model's by this
 SIGNIFICANCE = 0.05
 LOGISTIC = "logistic"
@@ -64,24 +64,36 @@ def make_folds(close_dates: pl.Series, outcome: np.ndarray) -> Folds:
     return Folds(f"stratified random {CV_FOLDS}-fold (close dates do not order the deals: {why})", False, splits)
 
 
-def fit_booster(features: np.ndarray, outcome: np.ndarray) -> HistGradientBoostingClassifier:
-    """scikit-learn's histogram gradient boosting on the model's own features (fixed seed: reproducible),
-    on at most BOOSTING_ROWS evenly spaced rows (beyond that more rows change its AUC by less than the noise)."""
-    rows = slice(None, None, -(-outcome.size // BOOSTING_ROWS))
-    with boosting_threads(outcome.size):
-        return HistGradientBoostingClassifier(early_stopping=True, random_state=0).fit(features[rows], outcome[rows])
+def fit_booster(design: np.ndarray, outcome: np.ndarray, columns: np.ndarray,
+                rows: Rows = slice(None)) -> HistGradientBoostingClassifier:
+    """scikit-learn's histogram gradient boosting on the given design columns (the model's own features; fixed
+    seed: reproducible), on at most BOOSTING_ROWS evenly spaced rows of `rows` (beyond that more rows change its
+    AUC by less than the noise). Only the sampled rows are copied out of the design."""
+    picked = np.arange(outcome.size)[rows]
+    sample = picked[:: -(-picked.size // BOOSTING_ROWS)]
+    with boosting_threads():
+        booster = HistGradientBoostingClassifier(early_stopping=True, random_state=0)
+        return booster.fit(design[np.ix_(sample, columns)], outcome[sample])
 
 
-def boosted_probability(booster: HistGradientBoostingClassifier, features: np.ndarray) -> np.ndarray:
-    """The booster's win probability for each row."""
-    with boosting_threads(features.shape[0]):
-        return booster.predict_proba(features)[:, 1]
+def boosted_probability(booster: HistGradientBoostingClassifier, design: np.ndarray, columns: np.ndarray,
+                        rows: Rows = slice(None)) -> np.ndarray:
+    """The booster's win probability for the given rows of a design, PREDICT_ROWS rows at a time (never a copy
+    of the whole selection)."""
+    picked = np.arange(design.shape[0])[rows]
+    probability = np.empty(picked.size)
+    with boosting_threads():
+        for start in range(0, picked.size, PREDICT_ROWS):
+            block = picked[start : start + PREDICT_ROWS]
+            probability[start : start + block.size] = booster.predict_proba(design[np.ix_(block, columns)])[:, 1]
+    return probability
 
 
-def boosting_threads(rows: int) -> threadpool_limits:
-    """One OpenMP thread below PARALLEL_BOOSTING_ROWS: on small data, spinning threads cost far more than
-    they save, and on a busy machine twenty times more (measured: 18 s against 0.9 s for 5,000 rows)."""
-    return threadpool_limits(1 if rows < PARALLEL_BOOSTING_ROWS else None, user_api="openmp")
+def boosting_threads() -> threadpool_limits:
+    """One OpenMP thread, at any size: boosting's threads spin while they wait, so on a machine whose cores are
+    busy they cost far more than they save (measured at 100k deals, load 5.5 on 2 cores: the model step took
+    59 s with one thread against 171 s with two; at 5,000 rows 0.9 s against 18 s)."""
+    return threadpool_limits(1, user_api="openmp")
 
 
 @dataclass(frozen=True)

@@ -118,19 +118,33 @@ def compute_drivers(
     used = [c for c in dict.fromkeys([*MODEL_INPUTS, *attribute_columns]) if c in deals.columns]
     closed = closed_deals(deals.select(used), catalogue)
     effects, quality, models = [], [], {}
-    fitted: dict[tuple[int, tuple[str, ...]], tuple[TrainingSet, SegmentFit | None]] = {}
+    fitted: dict[tuple[int, tuple[str, ...]], ScopeResult] = {}
     for segment, rows, maps in fit_scopes(deals, closed, catalogue):
         scope = (rows.height, tuple(maps))  # one segment on every map is the '*' fit again: reuse it
         if scope not in fitted:
-            training = build_training_set(segment, rows, ItemSpace.from_catalogue(catalogue, maps), attribute_columns, rules)
-            fitted[scope] = training, fit_segment(training)
-        training, result = fitted[scope]
-        effects.append(effect_table(training, result, catalogue).with_columns(segment=pl.lit(segment)))
-        if result is not None:
-            models[segment] = result.model
-            quality.append(quality_row(result, fitted_at) | {"segment": segment})
+            fitted[scope] = fit_scope(segment, rows, ItemSpace.from_catalogue(catalogue, maps), attribute_columns,
+                                      rules, catalogue, fitted_at)
+        effect, scope_quality, model = fitted[scope]
+        effects.append(effect.with_columns(segment=pl.lit(segment)))
+        if model is not None:
+            models[segment] = model
+            quality.append(scope_quality | {"segment": segment})
     driver_effects = pl.concat(effects, how="vertical") if effects else pl.DataFrame(schema=DRIVER_EFFECTS_SCHEMA)
     return driver_effects, pl.DataFrame(quality, schema=MODEL_QUALITY_SCHEMA), models
+
+
+ScopeResult = tuple[pl.DataFrame, dict | None, SegmentModel | None]
+
+
+def fit_scope(segment: str, rows: pl.DataFrame, items: ItemSpace, attribute_columns: list[str], rules: MinimumData,
+              catalogue: pl.DataFrame, fitted_at: datetime) -> ScopeResult:
+    """One fit's driver_effects rows, model_quality row and model (None when the segment rule fails). Only
+    these are kept: the fit's design matrix is released before the next scope is built."""
+    training = build_training_set(segment, rows, items, attribute_columns, rules)
+    result = fit_segment(training)
+    if result is None:
+        return effect_table(training, None, catalogue), None, None
+    return effect_table(training, result, catalogue), quality_row(result, fitted_at), result.model
 
 
 def closed_deals(deals: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:

@@ -32,6 +32,9 @@ SIGNIFICANCE = 0.05
 MIN_ODDS_RATIO = 1.2
 ONE_OF_SAMPLE_ROWS = 50_000  # rows the one-of search looks at; every group found is verified on all rows
 ONE_OF_TOLERANCE = 1e-6
+# The training design is stored in single precision (half the memory of the largest object of a run): items
+# and one-hot levels are exact, standardised controls keep 7 digits; every sum over it is in double precision.
+TRAINING_DTYPE = np.float32
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def build_training_set(
     control_matrix = controls.transform(closed)
     one_of = one_of_groups(control_matrix, presence, passing, counts.deals_with)
     candidates = np.setdiff1d(passing, [group.reference for group in one_of])
-    design = _stack(np.ones(closed.height), control_matrix, presence[:, candidates])
+    design = _stack(np.ones(closed.height), control_matrix, presence[:, candidates], dtype=TRAINING_DTYPE)
     close_dates = closed.select(pl.coalesce("closed_at", "created_at")).to_series()
     return TrainingSet(segment, outcome, presence, map_codes, items, controls, candidates, design, rules,
                        make_folds(close_dates, outcome), leaks, one_of)
@@ -177,29 +180,33 @@ def one_of_groups(
     offset = 1 + controls.shape[1]
     rows = np.unique(np.linspace(0, presence.shape[0] - 1, min(presence.shape[0], ONE_OF_SAMPLE_ROWS)).astype(int))
 
-    def columns(positions: list[int], at: Rows) -> np.ndarray:
-        full = _stack(np.ones(presence[at].shape[0]), controls[at], presence[at][:, order])
-        return full[:, positions]
+    def column(position: int, at: Rows) -> np.ndarray:
+        """One column of [intercept | controls | items in ascending frequency] on the given rows."""
+        if position == 0:
+            return np.ones(controls[at].shape[0])
+        if position < offset:
+            return controls[at, position - 1]
+        return presence[at, order[position - offset]].astype(np.float64)
 
     if order.size == 0 or rows.size == 0:
         return []
-    sample = columns(list(range(offset + order.size)), rows)
+    sample = np.column_stack([column(position, rows) for position in range(offset + order.size)])
     groups = []
     for j, (kept, weights) in aliased_columns(sample.T @ sample).items():
         partners = [(k, w) for k, w in zip(kept, weights) if k >= offset and abs(w) > ONE_OF_TOLERANCE]
         if j < offset or not partners or any(abs(w + 1) > ONE_OF_TOLERANCE for _, w in partners):
             continue
-        residual = columns([j], slice(None))[:, 0] - columns(kept, slice(None)) @ weights
+        residual = column(j, slice(None)) - sum(w * column(k, slice(None)) for k, w in zip(kept, weights))
         if np.max(np.abs(residual)) < ONE_OF_TOLERANCE:
             members = tuple(sorted(int(order[k - offset]) for k, _ in partners)) + (int(order[j - offset]),)
             groups.append(OneOfGroup(tuple(sorted(members)), int(order[j - offset])))
     return groups
 
 
-def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray) -> np.ndarray:
+def _stack(intercept: np.ndarray, controls: np.ndarray, presence: np.ndarray, dtype=np.float64) -> np.ndarray:
     """[intercept | controls | items] as one C-ordered float matrix, without intermediate copies."""
     n, c = controls.shape
-    design = np.empty((n, 1 + c + presence.shape[1]))
+    design = np.empty((n, 1 + c + presence.shape[1]), dtype=dtype)
     design[:, 0] = intercept
     design[:, 1 : 1 + c] = controls
     design[:, 1 + c :] = presence
@@ -287,13 +294,13 @@ def cross_validate(training: TrainingSet, full_fit: LogitFit) -> CrossValidation
             continue
         fit = fit_rows(training, screening, warm_start=full_fit)
         features = design_columns(training, screening)[1:]
-        booster = fit_booster(training.design[train][:, features], training.outcome[train])
+        booster = fit_booster(training.design, training.outcome, features, train)
         y = training.outcome[test]
         parts["fold"].append(np.full(y.size, folds))
         parts["outcome"].append(y)
         parts["baseline"].append(np.full(y.size, training.outcome[train].mean()))
         parts["logistic"].append(fit.linear_predictor(clamp_to_training(training, train, test)))
-        parts["boosting"].append(boosted_probability(booster, training.design[test][:, features]))
+        parts["boosting"].append(boosted_probability(booster, training.design, features, test))
         folds += 1
     joined = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
     return CrossValidation(training.folds.scheme, folds, **joined)
@@ -363,7 +370,7 @@ class SegmentModel:
         """The scoring model's win probability for each row of a design matrix."""
         if self.booster is None:
             return self.calibration.apply(self.predict_design(design))
-        return self.calibration.apply(boosted_probability(self.booster, design[:, 1:]))
+        return self.calibration.apply(boosted_probability(self.booster, design, np.arange(1, design.shape[1])))
 
     def counterfactual(self, deals: pl.DataFrame, feature: str, present: bool) -> np.ndarray:
         """The logistic model's win probability with one item switched on or off on the deals whose map holds it."""
@@ -414,8 +421,8 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
     n_controls = training.n_controls
     control_columns = columns[(columns >= 1) & (columns <= n_controls)] - 1
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
-    means = training.design.mean(axis=0)[columns]
-    booster = fit_booster(training.design[:, columns[1:]], training.outcome) if cv.scoring_model == BOOSTING else None
+    means = training.design.mean(axis=0, dtype=np.float64)[columns]
+    booster = fit_booster(training.design, training.outcome, columns[1:]) if cv.scoring_model == BOOSTING else None
     scoring_brier = cv.brier(scored_out_of_fold(cv))
     return SegmentModel(
         segment=training.segment,

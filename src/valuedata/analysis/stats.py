@@ -157,7 +157,7 @@ def _evaluate(
     def work(chunks: list[slice]) -> tuple[float, np.ndarray, np.ndarray]:
         loglik, gradient, hessian = 0.0, np.zeros(k), np.zeros((k, k))
         for rows in chunks:
-            x, y = design[rows, select], outcome[rows]
+            x, y = np.asarray(design[rows, select], dtype=np.float64), outcome[rows]
             eta = x @ beta
             mu = special.expit(eta)
             loglik += float(y @ eta - np.logaddexp(0.0, eta).sum())
@@ -179,7 +179,7 @@ def _column_summary(design: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray
         total, squares = np.zeros(columns.size), np.zeros(columns.size)
         low, high = np.full(columns.size, np.inf), np.full(columns.size, -np.inf)
         for rows in chunks:
-            x = design[rows, select]
+            x = np.asarray(design[rows, select], dtype=np.float64)
             total += x.sum(axis=0)
             squares += np.einsum("ij,ij->j", x, x)
             low, high = np.minimum(low, x.min(axis=0)), np.maximum(high, x.max(axis=0))
