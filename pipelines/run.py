@@ -26,12 +26,13 @@ class RunOutcome:
     summary: list[str] = field(default_factory=list)
 
 
-def run_pipeline(settings: Settings) -> RunOutcome:
-    """Run the `refresh` job on `settings`; the published warehouse changes only if every step passes."""
+def run_pipeline(settings: Settings, full_rebuild: bool = False) -> RunOutcome:
+    """Run the `refresh` job on `settings`; the published warehouse changes only if every step passes.
+    `full_rebuild` recomputes every core row from the raw layer, not only what the new files change."""
     job = defs.resolve_job_def("refresh").with_logger_defs({"progress": progress_logger})
     config = {"input_dir": str(settings.input_dir), "warehouse": str(settings.warehouse),
               "dashboards": str(settings.dashboards), "source": settings.source,
-              "batch_dir": str(settings.batch_dir or "")}
+              "batch_dir": str(settings.batch_dir or ""), "full_rebuild": full_rebuild}
     with DagsterInstance.from_config(str(dagster_home())) as instance:
         result = job.execute_in_process(
             run_config={"loggers": {"progress": {}}, "resources": {"warehouse": {"config": config}}},

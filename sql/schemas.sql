@@ -60,6 +60,15 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
 );
 COMMENT ON TABLE audit.quarantine IS 'Rows of the current inputs rejected by a rule: file, line (header = line 1), the rule broken, how to fix it (detail), the row as read (raw, JSON) and the run that read it.';
 
+CREATE TABLE IF NOT EXISTS audit.recomputed (
+    run_id VARCHAR NOT NULL,
+    relation VARCHAR NOT NULL,
+    full_rebuild BOOLEAN NOT NULL,
+    reason VARCHAR NOT NULL,
+    ids BIGINT NOT NULL
+);
+COMMENT ON TABLE audit.recomputed IS 'What each run recomputed, per relation: everything (full_rebuild, reason says why: first run, a value map changed, --full) or only the ids its new files change (ids = how many; 0 when nothing changed).';
+
 CREATE TABLE IF NOT EXISTS audit.runs (
     run_id VARCHAR NOT NULL,
     started_at TIMESTAMP NOT NULL,

@@ -157,16 +157,8 @@ def _register(conn: duckdb.DuckDBPyConnection, seq: int, table: str, file: str, 
 def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """SQL for the views `raw.<table>_all` (every load's rows with _load_seq, _file, _line) and
     `raw.<table>` (the current rows: per id, only the latest load that has it)."""
-    loads = conn.execute("SELECT seq, file, columns, line_offset FROM raw.loads WHERE table_name = ? ORDER BY seq",
-                         [table]).fetchall()
-    parts = []
-    for seq, file, columns, offset in loads:
-        line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
-        name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
-            else quote_literal(file)
-        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM {load_table(table, seq)}")
-    statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + "\nUNION ALL BY NAME\n".join(parts)]
-    if len(parts) == 1:
+    statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + load_rows_sql(conn, table)]
+    if fetch_one(conn, "SELECT count(*) FROM raw.loads WHERE table_name = ?", [table])[0] == 1:
         return statements + [f"CREATE OR REPLACE VIEW raw.{table} AS SELECT * FROM raw.{table}_all"]
     key = f"nullif(trim(a.{quote_ident(ID_COLUMNS[table])}), '')"
     return statements + [
@@ -174,6 +166,20 @@ def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         f"WITH latest AS (SELECT {key} AS k, max(a._load_seq) AS m FROM raw.{table}_all a GROUP BY 1) "
         f"SELECT a.* FROM raw.{table}_all a LEFT JOIN latest l ON l.k = {key} "
         f"WHERE l.k IS NULL OR a._load_seq = l.m"]
+
+
+def load_rows_sql(conn: duckdb.DuckDBPyConnection, table: str, seqs: list[int] | None = None) -> str:
+    """SQL for the rows of a table's loads (all of them, or those numbered `seqs`), each with the lineage
+    columns _load_seq, _file and _line."""
+    loads = conn.execute("SELECT seq, file, columns, line_offset FROM raw.loads WHERE table_name = ? "
+                         "AND (? OR list_contains(?, seq)) ORDER BY seq", [table, seqs is None, seqs or []]).fetchall()
+    parts = []
+    for seq, file, columns, offset in loads:
+        line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
+        name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
+            else quote_literal(file)
+        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM {load_table(table, seq)}")
+    return "\nUNION ALL BY NAME\n".join(parts)
 
 
 def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
