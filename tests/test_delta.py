@@ -126,7 +126,7 @@ def test_a_changed_map_or_full_rebuilds_everything(mini_input: Path, tmp_path: P
     warehouse = tmp_path / "v.duckdb"
     run(mini_input, warehouse)
     run(mini_input, warehouse, full=True)
-    assert recomputed(warehouse)["core.engagements"] == (True, 14)
+    assert recomputed(warehouse)["core.engagements"] == (True, 7)  # every engagement loaded
     assert query(warehouse, f"SELECT DISTINCT reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") == [
         ("asked for (--full)",)]
     controls = mini_input / "maps" / "controls.yaml"
