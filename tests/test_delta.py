@@ -1,12 +1,13 @@
 """Nightly runs cost what changed: a delta run recomputes only the ids its new files reach, and leaves the
 warehouse a full reload of the same files would build."""
 
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import query
+from conftest import DATA, query
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
 
@@ -74,9 +75,12 @@ def recomputed(warehouse: Path) -> dict[str, tuple]:
         warehouse, f"SELECT relation, full_rebuild, ids FROM audit.recomputed WHERE run_id = {LATEST_RUN}")}
 
 
-@pytest.fixture
-def delta_and_full(mini_input: Path, tmp_path: Path) -> tuple[Path, Path]:
+@pytest.fixture(scope="module")
+def delta_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The mini world loaded, then a batch loaded by a delta run; and both loaded at once into a new warehouse."""
+    tmp_path = tmp_path_factory.mktemp("delta")
+    mini_input = tmp_path / "input"
+    shutil.copytree(DATA / "mini", mini_input)
     batch = write_batch(tmp_path / "batch", BATCH)
     nightly = tmp_path / "nightly" / "v.duckdb"
     run(mini_input, nightly)

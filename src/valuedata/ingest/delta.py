@@ -24,6 +24,7 @@ from valuedata.ingest.files import ID_COLUMNS, KNOWN_COLUMNS, input_columns, loa
 from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal
 
 COVERAGE = "analytics.deal_coverage"
+TITLES = "audit.unmapped_titles"
 # what ties a core row to the next table's checks: a deal's map decides its engagements' ids and roles
 _LINK = {"reps": "NULL::VARCHAR", "deals": "map_id", "engagements": "deal_id"}
 
@@ -146,16 +147,17 @@ def select_changed_ids(conn: duckdb.DuckDBPyConnection, table: str) -> None:
         mark(conn, relation, f"SELECT record_id FROM audit.quarantine WHERE table_name = '{table}' "
                              f"AND staging.clean(json_extract_string(raw, '$.{column}')) IN ({moved})")
     conn.execute(f"CREATE OR REPLACE TABLE staging.{table}_before AS "
-                 f"SELECT {id_column} AS id, {_LINK[table]} AS link FROM {relation} "
+                 f"SELECT {id_column} AS _delta_id, {_LINK[table]} AS _delta_link, * FROM {relation} "
                  f"WHERE {id_column} IN ({affected_sql(relation)})")
 
 
 def _moved_sql(table: str) -> str:
     """SQL for the ids of core.<table> this run loaded, dropped or gave another link (a deal's map)."""
     id_column = quote_ident(ID_COLUMNS[table])
-    after = f"SELECT {id_column} AS id, {_LINK[table]} AS link FROM core.{table} WHERE {id_column} IN ({affected_sql(f'core.{table}')})"
-    return (f"SELECT id FROM ((SELECT * FROM staging.{table}_before EXCEPT SELECT * FROM ({after})) "
-            f"UNION ALL (SELECT * FROM ({after}) EXCEPT SELECT * FROM staging.{table}_before))")
+    after = (f"SELECT {id_column} AS _delta_id, {_LINK[table]} AS _delta_link FROM core.{table} "
+             f"WHERE {id_column} IN ({affected_sql(f'core.{table}')})")
+    before = f"SELECT _delta_id, _delta_link FROM staging.{table}_before"
+    return f"SELECT _delta_id FROM (({before} EXCEPT {after}) UNION ALL ({after} EXCEPT {before}))"
 
 
 def build_scope(conn: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -200,8 +202,16 @@ def mark_coverage(conn: duckdb.DuckDBPyConnection) -> None:
     """The deals whose coverage this run recomputes: those recomputed in core.deals, and the deals an
     engagement recomputed in core.engagements belonged to before and belongs to now."""
     mark(conn, COVERAGE, affected_sql("core.deals"))
-    mark(conn, COVERAGE, "SELECT link FROM staging.engagements_before")
+    mark(conn, COVERAGE, "SELECT deal_id FROM staging.engagements_before")
     mark(conn, COVERAGE, f"SELECT deal_id FROM core.engagements WHERE engagement_id IN ({affected_sql('core.engagements')})")
+
+
+def mark_titles(conn: duckdb.DuckDBPyConnection) -> None:
+    """The unmapped titles this run recounts: those of the engagements it recomputed, before and after, and
+    of the engagements of deals whose coverage it recomputed (their outcome or segment may have changed)."""
+    unmapped = "role_id IS NULL AND contact_title IS NOT NULL"
+    mark(conn, TITLES, f"SELECT contact_title FROM staging.engagements_before WHERE {unmapped}")
+    mark(conn, TITLES, f"SELECT contact_title FROM core.engagements WHERE {unmapped} AND deal_id IN ({affected_sql(COVERAGE)})")
 
 
 def _full_reasons(conn: duckdb.DuckDBPyConnection) -> list[str]:

@@ -160,6 +160,14 @@ def build_deal_coverage(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def build_unmapped_titles(conn: duckdb.DuckDBPyConnection) -> int:
-    """audit.unmapped_titles; returns the number of distinct unmapped titles."""
-    run_sql(conn, "audit/unmapped_titles.sql")
+    """audit.unmapped_titles (in a delta run, the titles of the engagements and deals it recomputed); returns
+    the number of distinct unmapped titles."""
+    plan = delta.decided_plan(conn)
+    if plan.full:
+        conn.execute("CREATE TABLE IF NOT EXISTS audit.unmapped_titles (title VARCHAR, engagements BIGINT, deals BIGINT, "
+                     "won_deals BIGINT, lost_deals BIGINT, segments VARCHAR[])")
+    else:
+        delta.mark_titles(conn)
+    run_sql(conn, "audit/unmapped_titles.sql", title_scope=delta.scope_predicate(plan, delta.TITLES, "e.contact_title"),
+            kept_scope=delta.scope_predicate(plan, delta.TITLES, "title"))
     return fetch_one(conn, "SELECT count(*) FROM audit.unmapped_titles")[0]
