@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS raw.loads (
     bytes BIGINT
 );
 ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS bytes BIGINT;  -- warehouses built before it was recorded
+ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;  -- the file's modification time, for the quick check
 COMMENT ON TABLE raw.loads IS 'Every CRM file ever appended to the raw layer, once per content (SHA-256): its rows are in raw.<table>_load_<seq>. raw.<table> shows the current rows (latest load wins per id); raw.<table>_all every version.';
 
 CREATE TABLE IF NOT EXISTS raw.malformed_rows (
