@@ -15,7 +15,7 @@ from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled
 warehouse_assets = [ingest.source_export, ingest.value_maps, ingest.crm_files, ingest.core_reps, ingest.core_deals,
                     ingest.core_engagements, ingest.load_audit, ingest.unmapped_titles, tagging.engagement_tags,
                     ingest.deal_coverage, freshness_audit,
-                    analytics.win_model_tables, analytics.playbook_tables]
+                    *analytics.analytics_assets]
 warehouse_keys = [key for a in warehouse_assets for key in a.keys]
 dashboards_site = dashboards_asset(warehouse_keys)
 published = publish_asset([*warehouse_keys, *dashboards_site.keys])

@@ -1,9 +1,11 @@
 -- The warehouse's layers. raw: files as read; core: typed, validated; analytics: answers;
--- audit: what each run read, loaded and rejected; staging: a run's scratch space, dropped on publish.
+-- audit: what each run read, loaded and rejected; models: the fitted win models the analytics read;
+-- staging: a run's scratch space, dropped on publish.
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS analytics;
 CREATE SCHEMA IF NOT EXISTS audit;
+CREATE SCHEMA IF NOT EXISTS models;
 CREATE SCHEMA IF NOT EXISTS staging;
 
 CREATE TABLE IF NOT EXISTS raw.loads (

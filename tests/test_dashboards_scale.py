@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from valuedata.analysis.tables import playbook_frames, write_tables
+from valuedata.analysis.tables import playbook_frame, value_hierarchy_frame, write_tables
 from valuedata.dashboards import build_dashboards
 
 
@@ -110,6 +110,7 @@ def make_big_warehouse(path: Path, *, deals: int = 1_000_000, reps: int = 2000, 
           'rule_' || (i % 80) AS rule, '{{}}' AS raw FROM range(100000) t(i);
         CREATE TABLE audit.unmapped_titles AS SELECT 'Title ' || i AS title, 40 AS engagements FROM range(5000) t(i);
     """)
-    write_tables(conn, playbook_frames(conn))
+    write_tables(conn, {"playbook": playbook_frame(conn)})
+    write_tables(conn, {"value_hierarchy": value_hierarchy_frame(conn)})
     conn.close()
     return path

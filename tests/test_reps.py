@@ -17,21 +17,13 @@ from scipy import linalg, stats
 from pipelines.run import run_pipeline
 from valuedata.analysis.coaching import coaching_lines
 from valuedata.analysis.drivers import compute_drivers
-from valuedata.analysis.reps import (
-    GAPS_SCHEMA,
-    HETEROGENEITY_SCHEMA,
-    SCORECARD_SCHEMA,
-    THOROUGHNESS_SCHEMA,
-    closed_deals,
-    fit_beta_prior,
-    pearson_test,
-    rep_gaps,
-    rep_heterogeneity,
-    rep_scorecard,
-    rep_thoroughness,
-    score_groups,
-    score_test,
-)
+from valuedata.analysis.reps import RepAnalyses, closed_deals
+from valuedata.analysis.reps.expected import MIX_GRID, behaviour_grid
+from valuedata.analysis.reps.gaps import GAPS_SCHEMA
+from valuedata.analysis.reps.heterogeneity import HETEROGENEITY_SCHEMA, pearson_test, score_test
+from valuedata.analysis.reps.prior import fit_beta_prior
+from valuedata.analysis.reps.scorecard import SCORECARD_SCHEMA, THOROUGHNESS_SCHEMA
+from valuedata.analysis.scored import score_groups
 from valuedata.config import Settings
 from valuedata.generate import generate
 
@@ -100,9 +92,9 @@ def _analyse(root: Path, world: str, new_hires: bool = False) -> Analysed:
         closed_deals(deals).join(pl.read_csv(folder / "_truth" / "deal_truth.csv"), on="deal_id")
         .group_by("rep_id").agg(true_rate=pl.col("true_win_probability").mean())
     )
-    card = rep_scorecard(deals, models, items, roles, reps)
-    return Analysed(deals, items, roles, models, truth, true_rates, card, rep_gaps(deals, models, items, roles, card),
-                    rep_heterogeneity(deals, models), rep_thoroughness(deals, models))
+    rep = RepAnalyses(deals, models, items, roles, reps)
+    return Analysed(deals, items, roles, models, truth, true_rates, rep.rep_scorecard, rep.rep_gaps,
+                    rep.rep_heterogeneity, rep.rep_thoroughness)
 
 
 @pytest.fixture(scope="module")
@@ -253,12 +245,12 @@ def test_small_reps_are_flagged_shrunk_and_not_ranked(planted):
 
 @pytest.mark.slow
 def test_without_models_only_raw_rates_are_reported(planted):
-    card = rep_scorecard(planted.deals, {}, planted.items, planted.roles, planted.card.select("rep_id"))
+    unmodelled = RepAnalyses(planted.deals, {}, planted.items, planted.roles, planted.card.select("rep_id"))
+    card = unmodelled.rep_scorecard
     assert card["win_rate"].equals(planted.card["win_rate"]) and card["expected_win_rate"].null_count() == card.height
     assert (card["modelled_deals"] == 0).all()
-    verdict = rep_heterogeneity(planted.deals, {})["verdict"][0]
-    assert "no adjusted model" in verdict
-    gaps = rep_gaps(planted.deals, {}, planted.items, planted.roles, card)
+    assert "no adjusted model" in unmodelled.rep_heterogeneity["verdict"][0]
+    gaps = unmodelled.rep_gaps
     assert gaps["contribution"].null_count() == gaps.height and not gaps["significant"].any()
 
 
@@ -350,6 +342,9 @@ def test_pearson_test_matches_scipy():
     statistic, df, p_value = pearson_test(wins, trials)
     reference = stats.chi2_contingency(np.column_stack([wins, trials - wins]), correction=False)
     assert (statistic, df, p_value) == pytest.approx((reference.statistic, reference.dof, reference.pvalue))
+    # reps without closed deals do not count; one outcome only cannot be tested (scipy would raise)
+    assert pearson_test(np.append(wins, 0), np.append(trials, 0)) == pytest.approx((statistic, df, p_value))
+    assert np.isnan(pearson_test(trials.copy(), trials)[0]) and np.isnan(pearson_test(wins[:1], trials[:1])[2])
 
 
 @pytest.mark.slow
@@ -371,12 +366,10 @@ def test_residual_score_test_matches_statsmodels(planted):
 def test_mix_grid_matches_the_exact_average_over_every_team_deal():
     from scipy import special
 
-    from valuedata.analysis.reps import MIX_GRID, _behaviour_grid
-
     rng = np.random.default_rng(3)
     team = rng.normal(0.0, 1.2, size=MIX_GRID * 20)
     own = rng.normal(-0.5, 1.0, size=200)
     exact = special.expit(own[:, None] + team[None, :]).mean(axis=1)
-    points, weight = _behaviour_grid(team)
+    points, weight = behaviour_grid(team)
     assert points.size == MIX_GRID and abs(weight.sum() - 1) < 1e-12
     assert np.abs(special.expit(own[:, None] + points[None, :]) @ weight - exact).max() < 5e-4

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from valuedata.analysis.model import SIGNIFICANCE
+from valuedata.vocabulary import ALL_SEGMENTS, SIGNIFICANCE
 
-ALL_SEGMENTS = "*"
 PLAYBOOK_KINDS = ("role", "value_proposition", "issue", "question")
 HIERARCHY_KINDS = ("role", "objective", "issue", "value_proposition")
 KIND_ORDER = pl.Enum(list(PLAYBOOK_KINDS))

@@ -6,14 +6,14 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from valuedata.analysis.drivers import ALL_SEGMENTS
 from valuedata.analysis.features import item_catalogue
 from valuedata.analysis.model import SegmentModel
+from valuedata.analysis.scored import MODEL_COLUMN, ScoredGroup, model_for, score_groups
 
 TOP_FACTORS = 3
 TEXT_WIDTH = 60
 ACTION_KINDS = ("role", "value_proposition", "question")
-DEAL_KEYS = ["deal_id", "rep_id", "segment", "map_id", "model_segment"]
+DEAL_KEYS = ["deal_id", "rep_id", "segment", "map_id", MODEL_COLUMN]
 
 OPEN_DEAL_SCORES_SCHEMA = {
     "deal_id": pl.Utf8,
@@ -55,19 +55,14 @@ def score_open_deals(
 ) -> pl.DataFrame:
     """One analytics.open_deal_scores row per open deal, in input order.
 
-    A deal is scored by its segment's model, else by the '*' model; deals without a value map or
-    without any model get a null probability and a note.
+    A deal is scored by the model `valuedata.analysis.scored.model_for` picks (its segment's, else '*');
+    deals no model scores get a null probability and a note saying why.
     """
     catalogue = item_catalogue(items, roles)
     open_deals = deals.filter(pl.col("outcome") == "open").with_row_index("_row")
-    assigned = open_deals.with_columns(model_segment=_model_segment(models)).with_columns(
-        model_segment=pl.when(_model_knows_map(models)).then("model_segment").otherwise(None)
-    )
-    parts = [
-        _score_group(group, models[segment], catalogue)
-        for (segment,), group in assigned.filter(pl.col("model_segment").is_not_null()).group_by("model_segment")
-    ]
-    unscored = assigned.filter(pl.col("model_segment").is_null()).select("_row", note=_unscored_note(models))
+    parts = [_score_group(group, catalogue) for group in score_groups(open_deals, models)]
+    assigned = open_deals.with_columns(model_for(models))
+    unscored = assigned.filter(pl.col(MODEL_COLUMN).is_null()).select("_row", note=_unscored_note(models))
     scored_columns = {c: t for c, t in OPEN_DEAL_SCORES_SCHEMA.items() if c not in DEAL_KEYS}
     template = pl.DataFrame(schema={"_row": pl.UInt32} | scored_columns)
     return (
@@ -79,18 +74,6 @@ def score_open_deals(
     )
 
 
-def _model_segment(models: dict[str, SegmentModel]) -> pl.Expr:
-    fallback = pl.lit(ALL_SEGMENTS if ALL_SEGMENTS in models else None, pl.Utf8)
-    own = pl.when(pl.col("segment").is_in(list(models))).then(pl.col("segment")).otherwise(fallback)
-    return pl.when(pl.col("map_id").is_not_null()).then(own).otherwise(None)
-
-
-def _model_knows_map(models: dict[str, SegmentModel]) -> pl.Expr:
-    """The assigned model was fitted on deals of the deal's map (else its items would all read 'absent')."""
-    pairs = [f"{segment}\x1f{map_id}" for segment, model in models.items() for map_id in model.maps]
-    return pl.concat_str("model_segment", pl.lit("\x1f"), "map_id").is_in(pairs)
-
-
 def _unscored_note(models: dict[str, SegmentModel]) -> pl.Expr:
     return (
         pl.when(pl.col("map_id").is_null()).then(pl.lit("no value map for this deal's segment; not scored"))
@@ -99,10 +82,10 @@ def _unscored_note(models: dict[str, SegmentModel]) -> pl.Expr:
     )
 
 
-def _score_group(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFrame) -> pl.DataFrame:
+def _score_group(group: ScoredGroup, catalogue: pl.DataFrame) -> pl.DataFrame:
     """Scores for the open deals of one model: the scoring model's probability, the logistic model's
     significant factors, and a next best action only where the model beats the base rate."""
-    design = model.design(deals)
+    deals, model, design = group.deals, group.model, group.design
     probability = model.score_design(design)
     evidence = _item_evidence(model)
     contributions = model.contributions(design) * evidence["significant"].to_numpy()

@@ -1,9 +1,10 @@
-"""Vectorised statistics for win-driver analysis.
+"""Statistics for win-driver analysis.
 
-Intervals for proportions and their differences, Benjamini-Hochberg q-values, rank AUC and a
-logistic regression (Newton-Raphson / IRLS on row chunks) that reports collinear and separated
-columns instead of failing. Every function matches statsmodels on well-posed input.
-"""
+Intervals for proportions and their differences, Benjamini-Hochberg q-values and AUC come from
+statsmodels, scipy and scikit-learn (thin wrappers for empty cells and NaNs). The logistic regression
+(Newton-Raphson / IRLS on row chunks) is our own because statsmodels' Logit stops at the first
+separated or collinear column and needs the whole design in memory; this one names such columns
+and leaves them out, and matches statsmodels on well-posed input (tests/test_stats.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import linalg, special, stats
+from sklearn.metrics import roc_auc_score
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 from threadpoolctl import ThreadpoolController
 
 Z_95 = float(stats.norm.isf(0.025))
@@ -30,16 +33,11 @@ NEAR_COLLINEAR_REASON = "almost a combination of other columns (standard error e
 def wilson_interval(
     successes: np.ndarray, trials: np.ndarray, alpha: float = 0.05
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for successes/trials; NaN where trials == 0."""
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
+    """Wilson score interval for successes/trials (statsmodels); NaN where trials == 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        z2 = stats.norm.isf(alpha / 2) ** 2
-        denom = 1 + z2 / n
-        centre = (p + z2 / (2 * n)) / denom
-        half = np.sqrt(z2) * np.sqrt(p * (1 - p) / n + z2 / (4 * n**2)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+        low, high = proportion_confint(np.asarray(successes, dtype=float), np.asarray(trials, dtype=float),
+                                       alpha=alpha, method="wilson")
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def newcombe_interval(
@@ -49,40 +47,29 @@ def newcombe_interval(
     trials2: np.ndarray,
     alpha: float = 0.05,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Newcombe hybrid-score interval for p1 - p2 (his method 10); NaN where a side is empty."""
-    x1, n1, x2, n2 = (np.asarray(a, dtype=float) for a in (successes1, trials1, successes2, trials2))
-    low1, high1 = wilson_interval(x1, n1, alpha)
-    low2, high2 = wilson_interval(x2, n2, alpha)
+    """Newcombe hybrid-score interval for p1 - p2 (his method 10, statsmodels); NaN where a side is empty."""
+    counts = (np.asarray(a, dtype=float) for a in (successes1, trials1, successes2, trials2))
     with np.errstate(divide="ignore", invalid="ignore"):
-        p1, p2 = x1 / n1, x2 / n2
-    diff = p1 - p2
-    low = diff - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2)
-    high = diff + np.sqrt((p2 - low2) ** 2 + (high1 - p1) ** 2)
-    return low, high
+        low, high = confint_proportions_2indep(*counts, method="newcomb", compare="diff", alpha=alpha)
+    return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
 def bh_qvalues(p_values: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values; NaN inputs stay NaN and do not count towards m."""
+    """Benjamini-Hochberg adjusted p-values (scipy); NaN inputs stay NaN and do not count towards m."""
     p = np.asarray(p_values, dtype=float)
     q = np.full(p.shape, np.nan)
-    finite = np.flatnonzero(~np.isnan(p))
-    if finite.size == 0:
-        return q
-    order = finite[np.argsort(p[finite], kind="stable")]
-    m = order.size
-    scaled = p[order] * m / np.arange(1, m + 1)
-    q[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    finite = ~np.isnan(p)
+    if finite.any():
+        q[finite] = stats.false_discovery_control(p[finite], method="bh")
     return q
 
 
 def auc_score(outcome: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve (Mann-Whitney, ties count half); NaN with one class only."""
+    """Area under the ROC curve (scikit-learn; ties count half); NaN with one class only."""
     y = np.asarray(outcome, dtype=bool)
-    positives, negatives = int(y.sum()), int((~y).sum())
-    if positives == 0 or negatives == 0:
+    if y.all() or not y.any():
         return float("nan")
-    ranks = stats.rankdata(score)
-    return float((ranks[y].sum() - positives * (positives + 1) / 2) / (positives * negatives))
+    return float(roc_auc_score(y, score))
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ import polars as pl
 from valuedata.analysis.coaching import coaching_lines
 from valuedata.analysis.drivers import compute_drivers
 from valuedata.analysis.playbook import build_playbook, build_value_hierarchy
-from valuedata.analysis.reps import rep_gaps, rep_heterogeneity, rep_scorecard, rep_thoroughness
+from valuedata.analysis.reps import REP_TABLES, RepAnalyses
 from valuedata.analysis.scoring import score_open_deals
+from valuedata.analysis.stored_models import load_models, save_models
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.sql import fetch_one, quote_ident, run_sql
+from valuedata.vocabulary import CLOSED_OUTCOMES
+from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
 
-WIN_MODEL_TABLES = ("driver_effects", "model_quality", "open_deal_scores", "rep_scorecard", "rep_heterogeneity",
-                    "rep_gaps", "rep_thoroughness")
-PLAYBOOK_TABLES = ("playbook", "value_hierarchy")
+FIT_TABLES = ("driver_effects", "model_quality")
 
 
 @dataclass(frozen=True)
@@ -40,29 +40,35 @@ def attribute_columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM core.deal_attributes ORDER BY name").fetchall()]
 
 
-def modelling_deals(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """analytics.deal_coverage with each deal's attribute columns: the frame every model reads."""
+def modelling_deals(conn: duckdb.DuckDBPyConnection, outcomes: tuple[str, ...] | None = None) -> pl.DataFrame:
+    """analytics.deal_coverage with each deal's attribute columns (the frame every model reads); only
+    deals with one of `outcomes` when given."""
     extra = "".join(f", d.{quote_ident(a)}" for a in attribute_columns(conn))
-    return conn.sql(f"SELECT c.*{extra} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id)").pl()
+    where = f" WHERE c.outcome IN ({', '.join(quote_literal(o) for o in outcomes)})" if outcomes else ""
+    return conn.sql(f"SELECT c.*{extra} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id){where}").pl()
 
 
-def win_models(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """One fit of the adjusted models per segment, and everything built on it: drivers, model quality,
-    open-deal scores and the rep analyses."""
-    deals = modelling_deals(conn)
+def fit_win_models(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+    """Fit the adjusted win models (one per segment), store them in models.segment_models, and return
+    the fit's own tables: driver_effects and model_quality."""
     maps = MapTables.read(conn)
-    reps = conn.sql("SELECT * FROM core.reps").pl()
-    drivers, quality, models = compute_drivers(deals, maps.items, maps.roles, attribute_columns(conn))
-    scorecard = rep_scorecard(deals, models, maps.items, maps.roles, reps)
-    return {
-        "driver_effects": drivers,
-        "model_quality": quality,
-        "open_deal_scores": score_open_deals(deals, models, maps.items, maps.roles),
-        "rep_scorecard": scorecard,
-        "rep_heterogeneity": rep_heterogeneity(deals, models),
-        "rep_gaps": rep_gaps(deals, models, maps.items, maps.roles, scorecard),
-        "rep_thoroughness": rep_thoroughness(deals, models),
-    }
+    drivers, quality, models = compute_drivers(modelling_deals(conn), maps.items, maps.roles, attribute_columns(conn))
+    save_models(conn, models, quality)
+    return {"driver_effects": drivers, "model_quality": quality}
+
+
+def open_deal_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """analytics.open_deal_scores: today's open deals scored by the stored models."""
+    maps = MapTables.read(conn)
+    return score_open_deals(modelling_deals(conn, ("open",)), load_models(conn), maps.items, maps.roles)
+
+
+def rep_frames(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = REP_TABLES) -> dict[str, pl.DataFrame]:
+    """The named rep tables, from the closed deals scored once by the stored models."""
+    maps = MapTables.read(conn)
+    analyses = RepAnalyses(modelling_deals(conn, CLOSED_OUTCOMES), load_models(conn), maps.items, maps.roles,
+                           conn.sql("SELECT * FROM core.reps").pl())
+    return analyses.tables(names)
 
 
 # Per engagement, the questions asked and issues uncovered that count (CRM fields and trusted notes tags).
@@ -71,14 +77,18 @@ ENGAGEMENT_TAGS = """SELECT deal_id, coalesce(list(item_id) FILTER (WHERE kind =
                      FROM core.engagement_tags WHERE kind IN ('question', 'issue') GROUP BY engagement_id, deal_id"""
 
 
-def playbook_frames(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """The evidence-ranked playbook and the hierarchy of value, from analytics.driver_effects."""
+def playbook_frame(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """analytics.playbook: the article's sales tools ranked by the evidence of analytics.driver_effects."""
     maps = MapTables.read(conn)
-    playbook = build_playbook(
+    return build_playbook(
         conn.sql("SELECT * FROM analytics.driver_effects").pl(), maps.items, maps.roles, maps.links,
         conn.sql("SELECT deal_id, segment, map_id FROM analytics.deal_coverage").pl(),
         conn.sql(ENGAGEMENT_TAGS).pl())
-    return {"playbook": playbook, "value_hierarchy": build_value_hierarchy(playbook, maps.items)}
+
+
+def value_hierarchy_frame(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """analytics.value_hierarchy: the map's hierarchy of value, from analytics.playbook."""
+    return build_value_hierarchy(conn.sql("SELECT * FROM analytics.playbook").pl(), MapTables.read(conn).items)
 
 
 def write_tables(conn: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:

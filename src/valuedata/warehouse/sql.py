@@ -50,3 +50,11 @@ def fetch_one(conn: duckdb.DuckDBPyConnection, query: str, params: list | None =
     """The first row of a query (reading the whole result, so no unfinished result stays on `conn`)."""
     rows = conn.execute(query, params or []).fetchall()
     return rows[0] if rows else None
+
+
+def table_comment(relative: str) -> str:
+    """The text of the COMMENT ON TABLE in sql/<relative>: what the relation holds, in one place."""
+    found = re.search(r"COMMENT ON TABLE \S+ IS '((?:[^']|'')*)'", sql_text(relative))
+    if found is None:
+        raise ValueError(f"sql/{relative} has no COMMENT ON TABLE")
+    return found.group(1).replace("''", "'")

@@ -1,0 +1,2 @@
+CREATE OR REPLACE TABLE models.segment_models AS SELECT * FROM segment_models_frame;
+COMMENT ON TABLE models.segment_models IS 'The fitted win models, one per segment (''*'' = all deals): when they were fitted, on how many closed deals, and the model itself (a Python pickle valuedata reads back to score open deals and build the rep tables without refitting). Refitted by the weekly_refit job; analytics.model_quality describes each.';
