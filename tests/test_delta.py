@@ -139,3 +139,40 @@ def test_a_changed_map_or_full_rebuilds_everything(mini_input: Path, tmp_path: P
     assert query(warehouse, f"SELECT DISTINCT full_rebuild, reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") \
         == [(True, "a value map changed")]
     assert query(warehouse, "SELECT role_source FROM core.engagements WHERE engagement_id = 'E5'") == [("title:manager",)]
+
+
+def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(tmp_path: Path, monkeypatch) -> None:
+    """The seeds fitted once; a nightly export closing 350 open deals (10% more closed deals than the models
+    saw) is loaded without a refit, and then the nightly schedule hands the night to the refit."""
+    from dagster import DagsterInstance, build_schedule_context
+
+    from pipelines.schedules import nightly_refresh, refit_when_due
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(DATA.parents[1] / "seeds", seeds)
+    warehouse = tmp_path / "v.duckdb"
+    run(seeds, warehouse)
+    models = "SELECT segment, fitted_at, closed_deals FROM models.segment_models ORDER BY segment"
+    fitted, drivers = query(warehouse, models), rows(warehouse, "analytics.driver_effects", ())
+    trained_on = dict((s, n) for s, _, n in fitted)["*"]
+    with duckdb.connect() as conn:
+        conn.execute(f"""COPY (SELECT * REPLACE (CAST(created_at::DATE + 30 AS VARCHAR) AS closed_at, 'won' AS outcome)
+                              FROM read_csv('{seeds / "deals.csv"}', all_varchar = true)
+                              WHERE outcome = 'open' ORDER BY deal_id LIMIT 350)
+                         TO '{write_batch(tmp_path / "batch", {}) / "deals.csv"}' (HEADER)""")
+    outcome = run_pipeline(Settings.resolve(seeds, warehouse, tmp_path / "dashboards", batch_dir=tmp_path / "batch"),
+                           nightly=True)
+    assert outcome.success, outcome.failure
+    assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
+    assert recomputed(warehouse)["core.deals"] == (False, 350)
+    scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}
+    still_open = {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals WHERE outcome = 'open'")}
+    assert scored == still_open and len(still_open) == 596 - 350
+    [line] = [s for s in outcome.summary if s.startswith("models:")]
+    assert f"on {trained_on:,} closed deals; 350 more deals closed since" in line and "a refit is due now" in line
+    monkeypatch.setenv("VALUEDATA_WAREHOUSE", str(warehouse))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(instance=instance)
+        assert nightly_refresh.evaluate_tick(context).run_requests == []
+        [request] = refit_when_due.evaluate_tick(context).run_requests
+    assert refit_when_due.job_name == "weekly_refit" and request.tags["valuedata/reason"] == "refit-due"
