@@ -1,14 +1,16 @@
 """Nightly delta benchmark: what loading a small export costs against a 1M-deal warehouse, beside the full run.
 
-    .venv/bin/python benchmarks/delta.py [--world DIR] [--changed 1000] [--part ingest]
+    .venv/bin/python benchmarks/delta.py [--world DIR] [--changed 1000] [--part run|ingest]
 
 The world (default: the ingest benchmark's generated dataset) is copied into a temporary folder and left
 untouched. Then, each in its own process (so that its peak RSS is its own):
-  full   the first load of the world, a full rebuild;
-  delta  a batch of --changed open deals that closed (won or lost 30 days after they were created),
-         loaded into a copy of the full warehouse, as the inbox sensor loads a drop.
---part ingest times the ingest alone: maps, raw files, checks, core, quarantine, reconciliation,
-coverage and unmapped titles (engagement tags are the tagging benchmark's).
+  full   --part run: the whole `valuedata run` on the world (the weekly_refit job: everything, models fitted);
+         --part ingest: the ingest alone, a full rebuild;
+  delta  a batch of --changed open deals that closed (won or lost 30 days after they were created), loaded
+         as the inbox sensor loads a drop: --part run: the nightly job (`valuedata run --nightly`) on the full
+         run's warehouse; --part ingest: the ingest alone on a copy of the full ingest's warehouse.
+The ingest alone is maps, raw files, checks, core, quarantine, reconciliation, coverage and unmapped titles
+(engagement tags are the tagging benchmark's).
 Prints both wall times, peak RSS and the ratio delta / full (target <= 0.2).
 """
 
@@ -58,6 +60,22 @@ def ingest(world: Path, warehouse: Path, batch: Path | None) -> dict[str, float]
     return stages
 
 
+def whole_run(world: Path, warehouse: Path, batch: Path | None) -> dict[str, float]:
+    """`valuedata run` on `world` (the weekly_refit job), or with `batch` the nightly job on it."""
+    from pipelines.run import run_pipeline
+    from valuedata.config import Settings
+
+    outcome = run_pipeline(Settings.resolve(world, warehouse, warehouse.parent / "dashboards", batch_dir=batch),
+                           nightly=batch is not None)
+    if not outcome.success:
+        raise SystemExit(outcome.failure)
+    return {"plan": " | ".join(line.strip() for line in outcome.summary if "recomputed" in line or "rebuild" in line
+                               or line.startswith("models:"))}
+
+
+PARTS = {"run": whole_run, "ingest": ingest}
+
+
 def closed_batch(world: Path, folder: Path, changed: int) -> Path:
     """deals.csv with `changed` open deals of the world, now closed: won or lost 30 days after creation."""
     import duckdb
@@ -74,7 +92,7 @@ def closed_batch(world: Path, folder: Path, changed: int) -> Path:
 
 
 def measure(part: str, *args: Path) -> dict:
-    """One step in a child process: its wall time (start-up included) and peak RSS."""
+    """One part in a child process: its wall time (start-up included) and peak RSS."""
     started = time.perf_counter()
     child = subprocess.Popen([sys.executable, __file__, "--child", part, *map(str, args)], stdout=subprocess.PIPE,
                              text=True)
@@ -90,13 +108,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--world", type=Path, help="input folder of the full run (default: generated, 1M deals)")
     parser.add_argument("--changed", type=int, default=1000, help="open deals that close in the nightly export")
-    parser.add_argument("--part", choices=["ingest"], default="ingest")
+    parser.add_argument("--part", choices=PARTS, default="run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         world, warehouse, *batch = args.paths
-        print(json.dumps(ingest(world, warehouse, batch[0] if batch else None)))
+        print(json.dumps(PARTS[args.child](world, warehouse, batch[0] if batch else None)))
         return
     if args.world is None:
         sys.path.insert(0, str(HERE))
@@ -108,15 +126,22 @@ def main() -> None:
         world = work / "world"
         shutil.copytree(args.world, world)
         batch = closed_batch(world, work / "batch", args.changed)
-        full_db, delta_db = work / "full.duckdb", work / "delta.duckdb"
-        results = {"full": measure("ingest", world, full_db)}
-        shutil.copyfile(full_db, delta_db)
-        results["delta"] = measure("ingest", world, delta_db, batch)
+        os.environ.setdefault("DAGSTER_HOME", str(work))  # the runs record into a Dagster instance of their own
+        (work / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+        full_db = work / "full" / "valuedata.duckdb"
+        full_db.parent.mkdir()
+        results = {"full": measure(args.part, world, full_db)}
+        delta_db = full_db
+        if args.part == "ingest":  # the ingest writes in place; a run publishes a new file anyway
+            delta_db = work / "delta.duckdb"
+            shutil.copyfile(full_db, delta_db)
+        results["delta"] = measure(args.part, world, delta_db, batch)
     load = os.getloadavg()[0]
     for name, r in results.items():
         print(f"{name:>6}: {r['seconds']:6.1f} s   peak RSS {r['peak_rss_bytes'] / 2**30:5.2f} GiB   "
               f"({r['stages'].pop('plan')})")
-        print("        " + ", ".join(f"{stage} {s:.2f}s" for stage, s in r["stages"].items()))
+        if r["stages"]:
+            print("        " + ", ".join(f"{stage} {s:.2f}s" for stage, s in r["stages"].items()))
     ratio = results["delta"]["seconds"] / results["full"]["seconds"]
     print(f"ratio delta / full ({args.part}, {args.changed:,} changed deals): {ratio:.3f} (target <= 0.2)   "
           f"load average {load:.1f}")
