@@ -198,6 +198,37 @@ def build_scope(conn: duckdb.DuckDBPyConnection, table: str) -> str:
     return f"temp.{table}_scope"
 
 
+def new_rows_sql(conn: duckdb.DuckDBPyConnection, table: str) -> str:
+    """SQL for the rows of this run's new files of `table` (none: an empty relation of the same lineage columns)."""
+    new = new_load_seqs(conn, table)
+    if new:
+        return load_rows_sql(conn, table, new)
+    return (f"SELECT NULL::VARCHAR AS {quote_ident(ID_COLUMNS[table])}, NULL::INTEGER AS _load_seq, "
+            "NULL::VARCHAR AS _file LIMIT 0")
+
+
+def previous_reconciliation(conn: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """The run whose audit.loads rows for `table` a delta run carries over: the latest before this one."""
+    found = fetch_one(conn, "SELECT run_id FROM audit.loads WHERE table_name = ? AND run_id <> getvariable('run_id') "
+                            "ORDER BY loaded_at DESC, rowid DESC LIMIT 1", [table])
+    return found[0] if found else None
+
+
+def note_superseded(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """temp.<table>_superseded: the rows of earlier files (loaded or quarantined until now) whose ids this
+    run's files carry again; call before the quarantine is replaced."""
+    id_column = quote_ident(ID_COLUMNS[table])
+    new = new_load_seqs(conn, table)
+    new_ids = f"SELECT k FROM (SELECT staging.clean({id_column}) AS k FROM ({new_rows_sql(conn, table)})) WHERE k IS NOT NULL"
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE {table}_superseded AS
+        SELECT _load_seq AS seq, _file AS file FROM staging.{table}_before
+        WHERE _delta_id IN ({new_ids}) AND NOT list_contains({new}, _load_seq)
+        UNION ALL
+        SELECT load_seq, file FROM audit.quarantine
+        WHERE table_name = '{table}' AND rule <> 'malformed_row' AND record_id IN ({new_ids})
+            AND NOT list_contains({new}, load_seq)""")
+
+
 def mark_coverage(conn: duckdb.DuckDBPyConnection) -> None:
     """The deals whose coverage this run recomputes: those recomputed in core.deals, and the deals an
     engagement recomputed in core.engagements belonged to before and belongs to now."""

@@ -12,7 +12,7 @@ from valuedata.ingest import delta
 from valuedata.ingest.attributes import deal_attributes, record_deal_attributes, stored_deal_attributes
 from valuedata.ingest.files import ID_COLUMNS, Load, append_file, ensure_storage, input_columns, input_files, view_statements
 from valuedata.maps import ValueMap, load_maps, map_frames
-from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
+from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, render, run_sql
 
 CRM_TABLES = ("reps", "deals", "engagements")  # in dependency order
 
@@ -124,11 +124,22 @@ def ingest_folder(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str)
 
 
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
-    """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table."""
+    """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table
+    (a delta run carries the previous reconciliation over, counting only what its own files changed)."""
     plan = delta.decided_plan(conn)
+    previous = None if plan.full else delta.previous_reconciliation(conn, table)
+    if previous:
+        delta.note_superseded(conn, table)
     run_sql(conn, "audit/quarantine.sql", table=table,
             scope=delta.scope_predicate(plan, f"core.{table}", "record_id"))
-    run_sql(conn, "audit/loads.sql", table=table)
+    if previous:
+        new = delta.new_load_seqs(conn, table)
+        counts = render("audit/load_counts_delta.sql", table=table, previous_run=previous, new_seqs=str(new),
+                        id_column=quote_ident(ID_COLUMNS[table]), new_load_rows=delta.new_rows_sql(conn, table))
+    else:
+        counts = render("audit/load_counts_full.sql", table=table)
+    run_sql(conn, "audit/loads.sql", table=table, counts=counts)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{table}_superseded")
     return _table_load(conn, table)
 
 
