@@ -25,6 +25,13 @@ def dagster_home(tmp_path_factory) -> Path:
     return home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_png_export() -> None:
+    """Runs in tests skip the dashboards' PNG export (kaleido drives a Chromium for every chart), unless a test
+    asks for it: test_dashboards.py::test_png_export_writes_every_chart checks the export itself."""
+    os.environ.setdefault("VALUEDATA_DASHBOARD_PNG", "0")
+
+
 @pytest.fixture
 def mini_input(tmp_path: Path) -> Path:
     """A copy of tests/data/mini (one map, one bad row per rule) that a test may edit."""

@@ -3,37 +3,30 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import struct
 from html import unescape
 from pathlib import Path
 
-import dashboard_worlds as worlds
 import duckdb
 import plotly.offline
 import pytest
+from dashboard_worlds import noise, seeds  # noqa: F401 - session fixtures: warehouses built by the real pipeline
 
-from valuedata.dashboards import build_dashboards
+from valuedata.dashboards import build_dashboards, limits
+from valuedata.dashboards.export import find_browser
 from valuedata.dashboards.pages import build_pages
-from valuedata.dashboards.queries import Warehouse
+from valuedata.dashboards.queries import OTHER_TEAMS, WarehouseReader
 
 PAGES = ["index.html", "drivers.html", "reps.html", "value_map.html", "open_deals.html", "deals.html",
          "playbooks.html", "playbook-discrete-manufacturing.html", "playbook-food-processing.html"]
 
 
-@pytest.fixture(scope="module")
-def seeds():
-    return worlds.seeds()
-
-
-@pytest.fixture(scope="module")
-def noise():
-    return worlds.noise()
-
-
 def _pages(warehouse: Path) -> dict:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        return {p.file: p for p in build_pages(Warehouse(conn.cursor()))}
+        return {p.file: p for p in build_pages(WarehouseReader(conn.cursor()))}
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +72,21 @@ def test_pipeline_writes_every_page_and_plotly_js_once(seeds):
         scripts = re.findall(r'<script src="([^"]+)"', html)
         assert scripts[0] == "plotly.min.js" and all("/" not in s for s in scripts), scripts
         assert "https://" not in html.split("<body>")[1].split('id="dashboard-data"')[0]
+    assert not (site / "png").exists()  # tests run with VALUEDATA_DASHBOARD_PNG=0 (tests/conftest.py)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(find_browser() is None, reason="PNG export needs a Chrome/Chromium (apt-get install chromium)")
+def test_png_export_writes_every_chart(seeds, pages, tmp_path):
+    with duckdb.connect(str(seeds.warehouse), read_only=True) as conn:
+        report = build_dashboards(conn, tmp_path / "out", png=True)
+    charts = {f"{p.file.removesuffix('.html')}-{c.name}.png" for p in pages.values() for c in p.charts}
+    assert {f.name for f in report.png_files} == charts and len(charts) == 9, report.png_status
+    for file in report.png_files:
+        data = file.read_bytes()
+        width, height = struct.unpack(">II", data[16:24])  # the PNG header's IHDR chunk
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and width == 1200 and height >= 300, (file.name, width, height)
+    assert report.png_status.startswith(f"PNG export: {len(charts)} of {len(charts)} charts written")
 
 
 def test_win_rate_over_time_matches_sql(pages, db):
@@ -291,11 +299,28 @@ def test_empty_analytics_say_not_computed(noise, tmp_path):
     assert '"complete":true' in (tmp_path / "out" / "deals.html").read_text()  # the deals themselves still list
 
 
-def test_no_deals_at_all(tmp_path):
-    path = tmp_path / "bare.duckdb"
+def test_no_deals_at_all(noise, tmp_path):
+    path = tmp_path / "w.duckdb"
+    shutil.copy(noise.warehouse, path)
     with duckdb.connect(str(path)) as conn:
-        conn.execute("CREATE SCHEMA core; CREATE TABLE core.reps (rep_id VARCHAR, name VARCHAR, team VARCHAR)")
+        for schema, name in conn.sql("SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema "
+                                     "IN ('core', 'analytics', 'audit') AND table_type = 'BASE TABLE'").fetchall():
+            conn.execute(f"DELETE FROM {schema}.{name}")
     with duckdb.connect(str(path), read_only=True) as conn:
         report = build_dashboards(conn, tmp_path / "out", png=False)
     assert "No deals loaded yet" in (tmp_path / "out" / "index.html").read_text()
-    assert report.notes
+    assert "No value map loaded yet" in (tmp_path / "out" / "value_map.html").read_text()
+    assert {n.split(":")[0] for n in report.notes} == {"overview", "drivers", "reps", "value_map", "open_deals",
+                                                       "deals", "playbooks"}
+
+
+def test_teams_beyond_the_filter_cap_are_pooled(noise_pages, noise_db):
+    by_team = noise_db.execute("""SELECT r.team, count(*) AS deals FROM core.deals d JOIN core.reps r USING (rep_id)
+        GROUP BY r.team ORDER BY deals DESC, r.team""").fetchall()
+    assert len(by_team) > limits.MAX_TEAMS  # one team per rep in this world
+    data = page_data(noise_pages["index.html"].html)
+    team_filter = next(f for f in data["filters"] if f["dim"] == "team")
+    shown = [t for t, _ in by_team[:limits.MAX_TEAMS]]
+    assert [value for value, _ in team_filter["options"]] == ["all", *shown, OTHER_TEAMS]
+    tiles = dict(zip(data["tiles"]["labels"], data["tiles"]["values"][f"all|{OTHER_TEAMS}|all"]))
+    assert tiles["Deals"] == f"{sum(n for _, n in by_team[limits.MAX_TEAMS:]):,}"

@@ -6,9 +6,9 @@ import os
 import tempfile
 from pathlib import Path
 
-import dashboard_worlds as worlds
 import duckdb
 import pytest
+from dashboard_worlds import noise, seeds  # noqa: F401 - session fixtures: warehouses built by the real pipeline
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -20,16 +20,6 @@ CHARTS = {"index.html": 3, "drivers.html": 1, "reps.html": 2, "value_map.html": 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK),
                                  reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")]
-
-
-@pytest.fixture(scope="module")
-def seeds():
-    return worlds.seeds()
-
-
-@pytest.fixture(scope="module")
-def noise():
-    return worlds.noise()
 
 
 @pytest.fixture(scope="module")

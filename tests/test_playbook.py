@@ -57,8 +57,7 @@ def world(tmp_path_factory) -> World:
     folder = root / "input"
     generate(folder, deals=5000, seed=11)
     _inject_markup(folder)
-    settings = Settings(input_dir=folder, warehouse=root / "valuedata.duckdb", dashboards=root / "dashboards",
-                        source="native")
+    settings = Settings.resolve(folder, root / "valuedata.duckdb", root / "dashboards", "native")
     outcome = run_pipeline(settings)
     assert outcome.success, outcome.failure
     with duckdb.connect(str(settings.warehouse)) as conn:

@@ -1,7 +1,5 @@
 """The leaders' dashboards: self-contained HTML written from the run's warehouse, published with it."""
 
-import os
-
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from pipelines.assets.publish import DASHBOARDS_KEY
@@ -18,10 +16,9 @@ def dashboards_asset(upstream: list[AssetKey]):
 
         Built from the run's staging warehouse into a folder beside the published one; publish swaps it in
         right after the warehouse, so a failed or killed run leaves both as they were.
-        Set VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export."""
-        png = os.environ.get("VALUEDATA_DASHBOARD_PNG", "1") != "0"
+        Set VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export (Settings.dashboard_png)."""
         with warehouse.connect() as conn:
-            report = build_dashboards(conn, warehouse.dashboards_staging, png=png)
+            report = build_dashboards(conn, warehouse.dashboards_staging, png=warehouse.settings.dashboard_png)
         context.log.info(report.summary())
         index = warehouse.settings.dashboards / "index.html"
         return MaterializeResult(metadata={"index": str(index.resolve()), "bytes": report.total_bytes,

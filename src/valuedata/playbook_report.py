@@ -14,18 +14,16 @@ import duckdb
 import jinja2
 import polars as pl
 
-from valuedata.analysis.playbook import ALL_SEGMENTS, IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
+from valuedata.analysis.playbook import IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
 from valuedata.analysis.tables import coaching_verdict
-from valuedata.dashboards import lookalikes
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import lookalikes, queries
 from valuedata.dashboards.labels import MapText
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.sql import fetch_one
+from valuedata.vocabulary import ALL_SEGMENTS
 
 FORMATS = ("md", "html")
 TONES = {WINS: "win", UNCLEAR: "unclear", NO_DATA: "nodata", LOSES: "lose"}
 CONTEXT_KINDS = {"objective": "Objectives", "metric": "Metrics", "strategy": "Strategies"}
-REQUIRED = ("analytics.playbook",)
 BRIEF_ROLES = 3  # key players in the one-page brief
 BRIEF_ITEMS = 2  # issues, questions and value propositions per key player in the brief
 UNMAPPED_TITLES_SHOWN = 5
@@ -91,9 +89,9 @@ def render_playbook(conn: duckdb.DuckDBPyConnection, segment: str, role: str | N
 
 def _cautions(conn: duckdb.DuckDBPyConnection) -> dict:
     """The look-alikes of the warehouse (see dashboards/lookalikes.py)."""
-    wh = q.Warehouse(conn)
-    tables = q.map_tables(wh)
-    return lookalikes.cautions(wh, q.driver_effects(wh), MapText(tables), tables)
+    wh = queries.WarehouseReader(conn)
+    tables = queries.map_tables(wh)
+    return lookalikes.cautions(wh, wh.frame("driver_effects"), MapText(tables), tables)
 
 
 def with_cautions(rows: pl.DataFrame, cautions: dict) -> pl.DataFrame:
@@ -107,23 +105,16 @@ def with_cautions(rows: pl.DataFrame, cautions: dict) -> pl.DataFrame:
 
 
 def _require_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    present = {
-        f"{s}.{t}" for s, t in conn.sql(
-            "SELECT table_schema, table_name FROM information_schema.tables").fetchall()
-    }
-    missing = [name for name in REQUIRED if name not in present]
-    if missing:
+    """A warehouse no run has finished has no playbook: say so, and how to get one."""
+    if not queries.read(conn, "playbook_present").item():
         raise ValuedataError(
-            f"{', '.join(missing)} not in the warehouse: run `valuedata run` first (or pass --warehouse PATH)")
+            "analytics.playbook not in the warehouse: run `valuedata run` first (or pass --warehouse PATH)")
 
 
 def _playbook_rows(conn: duckdb.DuckDBPyConnection, segment: str) -> pl.DataFrame:
-    query = """SELECT p.*, n.notes_share FROM analytics.playbook p
-               LEFT JOIN analytics.tagging_quality n USING (map_id, kind, item_id)
-               WHERE p.segment = ? ORDER BY p.role_rank, p.rank"""
-    rows = conn.sql(query, params=[segment]).pl()
+    rows = queries.read(conn, "playbook_rows", segment=segment)
     if rows.is_empty():
-        segments = [s for (s,) in conn.sql("SELECT DISTINCT segment FROM analytics.playbook ORDER BY 1").fetchall()]
+        segments = queries.read(conn, "playbook_segments")["segment"].to_list()
         raise ValuedataError(f"unknown segment {segment!r}: the playbook has {', '.join(segments) or 'no segment yet'}")
     return rows
 
@@ -144,8 +135,7 @@ def playbook_blocks(conn: duckdb.DuckDBPyConnection, segment: str, rows: pl.Data
                     role_id: str | None) -> tuple[str, list[Block]]:
     """The report title and blocks: summary, key players, objectives, one section per role, disagreements."""
     map_id = rows.item(0, "map_id")
-    found = fetch_one(conn, "SELECT name, version FROM core.value_maps WHERE map_id = ?", [map_id])
-    name, version = found or (map_id, None)
+    name, version = queries.read(conn, "value_maps").filter(map_id=map_id).select("name", "version").row(0)
     roles = rows.filter(kind="role").sort("role_rank")
     shown = roles if role_id is None else roles.filter(role_id=role_id)
     title = f"Sales playbook: {name}" + (f" — {shown.item(0, 'text')}" if role_id else "")
@@ -164,10 +154,7 @@ def playbook_blocks(conn: duckdb.DuckDBPyConnection, segment: str, rows: pl.Data
 
 def _summary(conn: duckdb.DuckDBPyConnection, segment: str, map_id: str, version: str | None,
              rows: pl.DataFrame) -> str:
-    closed, won = fetch_one(
-        conn, "SELECT count(*) FILTER (WHERE outcome IN ('won', 'lost')), count(*) FILTER (WHERE outcome = 'won') "
-        "FROM analytics.deal_coverage WHERE segment = ? OR ? = ?", [segment, segment, ALL_SEGMENTS],
-    )
+    closed, won = queries.read(conn, "closed_deals_won", segment=segment, all_segments=ALL_SEGMENTS).row(0)
     where = "All segments" if segment == ALL_SEGMENTS else f"Segment {segment}"
     deals = f"{closed:,} closed deals, {won / closed:.0%} won" if closed else "no closed deals yet"
     pooled = rows.item(0, "evidence_segment") != segment
@@ -226,11 +213,7 @@ def _brief_texts(own: pl.DataFrame, kind: str, *, any_verdict: bool = False) -> 
 
 
 def _context(conn: duckdb.DuckDBPyConnection, map_id: str) -> pl.DataFrame:
-    return conn.sql(
-        "SELECT role_id, kind, text, impact FROM core.value_map_items WHERE map_id = ? "
-        "AND kind IN ('objective', 'metric', 'strategy') ORDER BY role_id, kind, priority NULLS LAST, position",
-        params=[map_id],
-    ).pl()
+    return queries.read(conn, "map_context", map_id=map_id)
 
 
 def role_blocks(role: dict, own: pl.DataFrame, rows: pl.DataFrame, context: pl.DataFrame, roles: int) -> list[Block]:
@@ -308,16 +291,8 @@ def _key_player_marks(rows: pl.DataFrame) -> list[Block]:
 
 def _unmapped_titles(conn: duckdb.DuckDBPyConnection, segment: str) -> list[Block]:
     """Contact titles (from audit.unmapped_titles) met in this segment's won deals, most won deals first."""
-    titles = conn.sql(
-        """SELECT e.contact_title AS title, count(DISTINCT e.deal_id) AS deals,
-                  count(DISTINCT e.deal_id) FILTER (WHERE c.outcome = 'won') AS won,
-                  count(DISTINCT e.deal_id) FILTER (WHERE c.outcome IN ('won', 'lost')) AS closed
-           FROM core.engagements e JOIN analytics.deal_coverage c USING (deal_id)
-           WHERE e.role_id IS NULL AND e.contact_title IN (SELECT title FROM audit.unmapped_titles)
-             AND (c.segment = ? OR ? = ?)
-           GROUP BY 1 HAVING won >= ? ORDER BY won DESC, title LIMIT ?""",
-        params=[segment, segment, ALL_SEGMENTS, UNMAPPED_MIN_WON, UNMAPPED_TITLES_SHOWN],
-    ).pl()
+    titles = queries.read(conn, "unmapped_titles_in_won_deals", segment=segment, all_segments=ALL_SEGMENTS,
+                          min_won=UNMAPPED_MIN_WON, max_titles=UNMAPPED_TITLES_SHOWN)
     if titles.is_empty():
         return [para("No contact title outside the map turns up in won deals.")]
     body = [[t["title"], f"{t['deals']:,}", f"{t['won']:,}", f"{t['won'] / t['closed']:.0%}"]

@@ -14,7 +14,7 @@ from valuedata.dashboards.export import export_png
 from valuedata.dashboards.figures import THEME, themed
 from valuedata.dashboards.html import ASSETS, asset, theme_js
 from valuedata.dashboards.pages import build_pages
-from valuedata.dashboards.queries import Warehouse
+from valuedata.dashboards.queries import WarehouseReader
 
 
 @dataclass
@@ -49,7 +49,7 @@ def build_dashboards(conn: duckdb.DuckDBPyConnection, out_dir: Path, *, png: boo
     out_dir.mkdir(parents=True, exist_ok=True)
     cursor = conn.cursor()
     try:
-        pages = build_pages(Warehouse(cursor))
+        pages = build_pages(WarehouseReader(cursor))
     finally:
         cursor.close()
     assets = {"plotly.min.js": plotly.offline.get_plotlyjs(), "theme.js": theme_js(THEME),

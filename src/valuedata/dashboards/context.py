@@ -1,10 +1,12 @@
-"""What every page builder shares: the warehouse, the filter dimensions, the map's words, and the page result."""
+"""What every page builder shares: the warehouse, the filter dimensions, the value maps, and the page result."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from valuedata.dashboards import queries as q
+import polars as pl
+
+from valuedata.dashboards import queries
 from valuedata.dashboards.html import Chart, Filter
 from valuedata.dashboards.labels import MapText
 
@@ -13,17 +15,18 @@ from valuedata.dashboards.labels import MapText
 class Context:
     """Inputs shared by the page builders."""
 
-    wh: q.Warehouse
-    dims: q.Dimensions
+    wh: queries.WarehouseReader
+    dims: queries.Dimensions
+    tables: dict[str, pl.DataFrame]  # the value-map tables (queries.map_tables)
     text: MapText
 
     def segment_filter(self, label_all: str = "All segments") -> Filter:
         """The segment filter with the capped segments of the deals."""
-        return Filter("segment", "Segment", [(q.ALL, label_all)] + [(s, s) for s in self.dims.segments])
+        return Filter("segment", "Segment", [(queries.ALL, label_all)] + [(s, s) for s in self.dims.segments])
 
     def team_filter(self) -> Filter:
         """The team filter (core.reps.team, capped)."""
-        return Filter("team", "Team", [(q.ALL, "All teams")] + [(t, t) for t in self.dims.teams])
+        return Filter("team", "Team", [(queries.ALL, "All teams")] + [(t, t) for t in self.dims.teams])
 
     def period_filter(self) -> Filter:
         """The period filter: all time, latest quarter, the one before, last four quarters."""
@@ -31,16 +34,16 @@ class Context:
 
     def periods_js(self) -> dict:
         """Period bounds for dashboard.js: {id: {start, end, range}}."""
-        return {p.id: {"start": q.period_bounds(p)[0], "end": q.period_bounds(p)[1], "range": q.axis_range(p)}
+        return {p.id: {"start": queries.period_bounds(p)[0], "end": queries.period_bounds(p)[1], "range": queries.axis_range(p)}
                 for p in self.dims.periods}
 
     def cap_team(self, team: str) -> str:
         """A team name as the team filter knows it."""
-        return team if team in self.dims.teams else q.OTHER_TEAMS
+        return team if team in self.dims.teams else queries.OTHER_TEAMS
 
     def teams(self) -> list[str]:
         """'all' followed by every team of the filter."""
-        return [q.ALL] + self.dims.teams
+        return [queries.ALL] + self.dims.teams
 
 
 @dataclass

@@ -5,14 +5,14 @@ from __future__ import annotations
 import polars as pl
 
 from valuedata.dashboards import limits
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.html import Markup, esc, notice, page
 
 
 def build(ctx: Context, drivers: list[tuple[str, str, str]], rep_ids: list[str]) -> Page:
     """The drill-down page for the plotted drivers and the reps of the reps page."""
-    deals, groups, complete = q.drill_down(ctx.wh, drivers, rep_ids)
+    deals, groups, complete = queries.drill_down(ctx.wh, drivers, rep_ids)
     if deals.is_empty():
         body = [notice("No deals to drill into yet: deal coverage, driver effects or rep scorecards are not "
                        "computed.")]
@@ -62,7 +62,7 @@ def deals_payload(ctx: Context, deals: pl.DataFrame, groups: pl.DataFrame) -> di
                      day.isoformat() if day else "", idx, r["currency"] or ""])
     names = {r["rep_id"]: (r["rep_name"], ctx.cap_team(r["team"])) for r in deals.iter_rows(named=True)}
     return {"rows": rows, "reps": [[rep_id, *names[rep_id]] for rep_id in reps], "segments": list(segments),
-            "segment_keys": [s if s in ctx.dims.segments else q.OTHER_SEGMENTS for s in segments],
+            "segment_keys": [s if s in ctx.dims.segments else queries.OTHER_SEGMENTS for s in segments],
             "items": [[kind, item_id, ctx.text.item(kind, item_id).text] for kind, item_id in items],
             "groups": {r["group_key"]: [int(r["won"]), int(r["lost"]), int(r["open"])]
                        for r in groups.iter_rows(named=True)}}

@@ -10,25 +10,22 @@ from valuedata.analysis.features import ATTRIBUTE
 from valuedata.analysis.playbook import chance_reason, status_words
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.fmt import num, ok, pct, pts, qval, ratio
 from valuedata.dashboards.html import Chart, Filter, Markup, drill_href, esc, link, notice, page, pwrap, table
 from valuedata.dashboards.labels import ItemText
-
-POOLED = "*"
+from valuedata.vocabulary import ALL_SEGMENTS
 
 
 def segment_key(segment: str) -> str:
     """Filter value of a driver_effects segment: '*' (all deals pooled) is the filter's 'all'."""
-    return q.ALL if segment == POOLED else segment
+    return queries.ALL if segment == ALL_SEGMENTS else segment
 
 
 def is_significant(row: dict) -> bool:
-    """The row's `significant` flag, or q < 0.05 when the flag is absent."""
-    if row.get("significant") is not None:
-        return bool(row["significant"])
-    return ok(row.get("q_value")) and row["q_value"] < 0.05
+    """The row's `significant` flag (NULL, for an item without an estimate, is not significant)."""
+    return bool(row["significant"])
 
 
 def evidence_text(row: dict | None) -> str:
@@ -55,13 +52,13 @@ def driver_hover(item: ItemText, row: dict, caution: str | None) -> str:
     return f"{pwrap(sentence)}<br>{lift}.<br>{pwrap(evidence_text(row))}.{warn}<br><i>Click to see the deals.</i>"
 
 
-def ordered_segments(effects: pl.DataFrame, dims: q.Dimensions) -> list[str]:
+def ordered_segments(effects: pl.DataFrame, dims: queries.Dimensions) -> list[str]:
     """driver_effects segments shown: pooled first, then the filter's segments by deal count.
 
     Segments beyond the filter's cap are not shown (their rows stay in analytics.driver_effects).
     """
-    present = set(effects["segment"].to_list()) if not effects.is_empty() else set()
-    return [s for s in [POOLED] + dims.segments if s in present]
+    present = set(effects["segment"].to_list())
+    return [s for s in [ALL_SEGMENTS] + dims.segments if s in present]
 
 
 def estimated(rows: pl.DataFrame) -> pl.Expr:
@@ -72,9 +69,8 @@ def estimated(rows: pl.DataFrame) -> pl.Expr:
 def selected(rows: pl.DataFrame) -> pl.DataFrame:
     """The plotted drivers (behaviours) of one segment: estimated ones, significant first, then by q-value, capped."""
     est = rows.filter(estimated(rows) & (pl.col("kind") != ATTRIBUTE))
-    sig = pl.when(pl.col("significant").is_not_null()).then(pl.col("significant")) \
-        .otherwise(pl.col("q_value") < 0.05).fill_null(False)
-    return est.sort([sig, pl.col("q_value").fill_null(2.0), pl.col("odds_ratio").log().abs()],
+    return est.sort([pl.col("significant").fill_null(False), pl.col("q_value").fill_null(2.0),
+                     pl.col("odds_ratio").log().abs()],
                     descending=[True, False, True]).head(limits.MAX_DRIVERS)
 
 
@@ -87,17 +83,16 @@ def selection(ctx: Context, effects: pl.DataFrame) -> list[tuple[str, str, str]]
     return out
 
 
-def build(ctx: Context, effects: pl.DataFrame, cautions: dict, notes: pl.DataFrame | None = None) -> Page:
-    """The drivers page; `notes` (queries.notes_share) says how much of each driver's evidence is from call notes."""
+def build(ctx: Context, effects: pl.DataFrame, cautions: dict, notes: pl.DataFrame) -> Page:
+    """The drivers page; `notes` (notes_share.sql) says how much of each driver's evidence is from call notes."""
     segments = ordered_segments(effects, ctx.dims)
     if not segments:
         body = [notice("Driver effects not computed yet (analytics.driver_effects is missing or empty): "
                        "run the pipeline with enough closed deals.")]
         return Page("drivers.html", page("Drivers of winning", "drivers.html", body, charts=[], filters=[]),
                     [], ["drivers: analytics.driver_effects not computed yet"])
-    quality = {r["segment"]: r for r in q.model_quality(ctx.wh).iter_rows(named=True)}
-    if notes is not None:
-        effects = effects.join(notes, on=["segment", "kind", "item_id"], how="left")
+    quality = {r["segment"]: r for r in ctx.wh.frame("model_quality").iter_rows(named=True)}
+    effects = effects.join(notes, on=["segment", "kind", "item_id"], how="left")
     variants, sections = {}, []
     for seg in segments:
         rows = effects.filter(pl.col("segment") == seg)
@@ -112,7 +107,7 @@ def build(ctx: Context, effects: pl.DataFrame, cautions: dict, notes: pl.DataFra
                        "a look-alike whose effect may be borrowed from another item. Hover for the numbers in "
                        "words; click a point to see the deals behind it. Deal attributes (context, not behaviour) "
                        "are listed under each segment.")
-    options = [(segment_key(s), "All deals (pooled)" if s == POOLED else s) for s in segments]
+    options = [(segment_key(s), "All deals (pooled)" if s == ALL_SEGMENTS else s) for s in segments]
     filters = [Filter("segment", "Segment", options, options[0][0])]
     body = [chart.markup(), *sections]
     return Page("drivers.html", page("Drivers of winning", "drivers.html", body, charts=[chart], filters=filters),
@@ -135,7 +130,7 @@ def _driver(ctx: Context, seg: str, row: dict, cautions: dict) -> F.Driver:
 def _segment_section(ctx: Context, seg: str, rows: pl.DataFrame, plotted: pl.DataFrame,
                      quality: dict | None, cautions: dict) -> Markup:
     key = esc(segment_key(seg))
-    name = "all deals pooled" if seg == POOLED else seg
+    name = "all deals pooled" if seg == ALL_SEGMENTS else seg
     parts = [f'<section class="card" data-exact-segment="{key}"><h2>Drivers in {esc(name)}</h2>']
     if quality:
         parts.append(f'<p class="help model-quality">{esc(quality_sentence(quality))}</p>')

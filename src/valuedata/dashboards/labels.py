@@ -46,19 +46,15 @@ class MapText:
 
     def __init__(self, tables: dict[str, pl.DataFrame]) -> None:
         self._roles: dict[tuple[str, str], str] = {}
-        for row in tables.get("roles", pl.DataFrame()).iter_rows(named=True):
+        for row in tables["roles"].iter_rows(named=True):
             self._roles[(row["map_id"], row["role_id"])] = row["title"]
         self._items: dict[tuple[str, str, str], tuple[str, str]] = {}
-        for row in tables.get("items", pl.DataFrame()).iter_rows(named=True):
+        for row in tables["items"].iter_rows(named=True):
             self._items[(row["map_id"], row["kind"], row["item_id"])] = (row["text"], row["role_id"])
         self._map_ids = sorted({m for m, _ in self._roles} | {m for m, _, _ in self._items})
         self.segment_maps: dict[str, list[str]] = {}
-        for row in tables.get("maps", pl.DataFrame()).iter_rows(named=True):
+        for row in tables["maps"].iter_rows(named=True):
             self.segment_maps.setdefault(row["segment"], []).append(row["map_id"])
-        for row in tables.get("segment_maps", pl.DataFrame()).iter_rows(named=True):
-            maps = self.segment_maps.setdefault(row["segment"], [])
-            if row["map_id"] not in maps:
-                maps.append(row["map_id"])
 
     def maps_for(self, segment: str | None) -> list[str]:
         """Map ids to search for a segment: its own, then the '*' map, then every other map."""

@@ -15,10 +15,9 @@ import numpy as np
 import polars as pl
 
 from valuedata.analysis.features import ATTRIBUTE
-from valuedata.dashboards import queries as q
 from valuedata.dashboards.fmt import ratio
 from valuedata.dashboards.labels import MapText
-from valuedata.warehouse.sql import sql_text
+from valuedata.dashboards.queries import WarehouseReader
 
 WEAKER = 0.4  # adjusted log odds ratio below 40% of the raw one (or reversed) = "much weaker"
 TRAVELS_WITH = 0.4  # phi correlation with a stronger driver that counts as "mostly travels with it"
@@ -36,14 +35,12 @@ def raw_odds_ratio(win_with: float | None, win_without: float | None) -> float |
     return (win_with / (1 - win_with)) / (win_without / (1 - win_without))
 
 
-def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
+def cautions(wh: WarehouseReader, effects: pl.DataFrame, text: MapText,
              tables: dict[str, pl.DataFrame]) -> dict[Key, str]:
     """A caution in words for each flagged significant driver, keyed by (segment, kind, item_id).
 
     `tables` are the value-map tables (queries.map_tables): their links say which items travel together by design.
     """
-    if effects.is_empty():
-        return {}
     drivers = effects.filter(pl.col("significant").fill_null(False) & (pl.col("kind") != ATTRIBUTE)
                              & pl.col("odds_ratio").is_not_null())
     out: dict[Key, str] = {}
@@ -70,14 +67,14 @@ def cautions(wh: q.Warehouse, effects: pl.DataFrame, text: MapText,
 def map_links(tables: dict[str, pl.DataFrame]) -> set[frozenset[tuple[str, str]]]:
     """Pairs of (kind, item_id) the maps link: question/value proposition -> issue, and item -> its role."""
     pairs = set()
-    for r in tables.get("links", pl.DataFrame()).iter_rows(named=True):
+    for r in tables["links"].iter_rows(named=True):
         pairs.add(frozenset([(r["from_kind"], r["from_id"]), ("issue", r["to_id"])]))
-    for r in tables.get("items", pl.DataFrame()).iter_rows(named=True):
+    for r in tables["items"].iter_rows(named=True):
         pairs.add(frozenset([(r["kind"], r["item_id"]), ("role", r["role_id"])]))
     return pairs
 
 
-def _pairs(wh: q.Warehouse, keys: list[Key]) -> pl.DataFrame:
+def _pairs(wh: WarehouseReader, keys: list[Key]) -> pl.DataFrame:
     """phi correlation of every pair of the given drivers within their segment (the MAX_PAIRED strongest per
     segment when there are more), from the closed deals counted per set of drivers they have."""
     schema = {"segment": pl.String, "kind_a": pl.String, "item_a": pl.String, "kind_b": pl.String,
@@ -86,11 +83,11 @@ def _pairs(wh: q.Warehouse, keys: list[Key]) -> pl.DataFrame:
     for key in keys:
         per_segment.setdefault(key[0], []).append(key)
     bits = {key: i for group in per_segment.values() for i, key in enumerate(group[:MAX_PAIRED])}
-    if len(bits) < 2 or not (wh.has("temp.dash_deals") and wh.has("temp.dash_items")):
+    if len(bits) < 2:
         return pl.DataFrame(schema=schema)
     segs, kinds, items = (list(x) for x in zip(*bits))
-    stride = max(1, int(wh.scalar("SELECT count(*) FROM dash_deals")) // PHI_DEALS)
-    masks = wh.frame(sql_text("dashboards/cooccurrence.sql"), [segs, kinds, items, list(bits.values()), stride])
+    masks = wh.frame("cooccurrence", segments=segs, kinds=kinds, items=items, bits=list(bits.values()),
+                     stride=max(1, wh.deals // PHI_DEALS))
     rows = []
     for seg, group in per_segment.items():
         part = masks.filter(pl.col("segment") == seg)

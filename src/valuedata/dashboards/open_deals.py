@@ -8,7 +8,7 @@ import polars as pl
 
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.fmt import money, ok, pct, pts
 from valuedata.dashboards.html import Chart, Markup, esc, notice, page, table
@@ -44,24 +44,23 @@ def why_text(row: dict) -> str:
 
 def build(ctx: Context) -> Page:
     """The open-deals page."""
-    deals = q.open_deals(ctx.wh, ctx.dims)
-    deals = deals.filter(pl.col("win_probability").is_not_null()) if "win_probability" in deals.columns else deals
+    deals = queries.open_deals(ctx.wh)
     if deals.is_empty():
-        body = [notice("Open-deal scores not computed yet: analytics.open_deal_scores is missing or empty, or there "
+        body = [notice("Open-deal scores not computed yet: analytics.open_deal_scores is empty, or there "
                        "were not enough closed deals to fit a model that scores them.")]
         return Page("open_deals.html", page("Open deals at risk", "open_deals.html", body, charts=[], filters=[]),
                     [], ["open_deals: analytics.open_deal_scores not computed yet"])
-    bands = q.open_bands(ctx.wh, ctx.dims)
+    bands = ctx.wh.frame("open_deal_bands")
     segments = ctx.dims.segments
     plotted = deals.filter(((pl.col("list_rank") <= limits.MAX_AT_RISK_POINTS)
                             | (pl.col("team_rank") <= limits.MAX_AT_RISK_PER_TEAM)) & pl.col("amount").is_not_null())
     scatter = F.at_risk([_point(ctx, r) for r in plotted.iter_rows(named=True)], segments, ctx.dims.teams)
     stacked = {}
     for team in ctx.teams():
-        band = bands if team == q.ALL else bands.filter(pl.col("team") == team)
+        band = bands if team == queries.ALL else bands.filter(pl.col("team") == team)
         stacked[team] = F.probability_bands(
             band.group_by("segment", "band").agg(pl.col("deals").sum()), segments)
-    charts = [Chart("atrisk", "Open deals at risk", {q.ALL: scatter}, [],
+    charts = [Chart("atrisk", "Open deals at risk", {queries.ALL: scatter}, [],
                     help=f"The {limits.MAX_AT_RISK_POINTS} open deals with the most value at risk (amount × "
                          f"(1 − win probability)) and the {limits.MAX_AT_RISK_PER_TEAM} riskiest of each team. "
                          "Top left: big and unlikely. Click a deal to jump to its row."),

@@ -8,7 +8,7 @@ import polars as pl
 
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.fmt import money, num, pct
 from valuedata.dashboards.html import Chart, Filter, Markup, esc, notice, page, table
@@ -20,20 +20,20 @@ def build(ctx: Context) -> Page:
     """The overview page."""
     wh, dims = ctx.wh, ctx.dims
     notes: list[str] = []
-    if not wh.ready("core.deals", "deal_id"):
-        notes.append("overview: core.deals is missing or empty")
+    if not wh.deals:
+        notes.append("overview: core.deals is empty")
         body = [notice("No deals loaded yet: run `valuedata run` to load the input folder.")]
         return Page("index.html", page("Overview", "index.html", body, charts=[], filters=[]), [], notes)
-    pipe = q.pipeline_by_quarter(wh, dims)
-    closed = int(pipe.filter(pl.col("outcome") != "open")["deals"].sum()) if not pipe.is_empty() else 0
-    counts, amounts = q.headline_counts(wh, dims)
-    charts = [winrate_chart(ctx, q.closed_by_month(wh, dims), closed), pipeline_chart(ctx, pipe)]
-    cov = q.coverage_bins(wh, dims)
+    pipe = wh.frame("pipeline_by_quarter")
+    closed = int(pipe.filter(pl.col("outcome") != "open")["deals"].sum())
+    counts, amounts = queries.headline_counts(wh, dims)
+    charts = [winrate_chart(ctx, wh.frame("closed_by_month"), closed), pipeline_chart(ctx, pipe)]
+    cov = wh.frame("coverage_bins")
     if cov.is_empty():
         notes.append("overview: analytics.deal_coverage not computed yet")
     charts.append(coverage_chart(ctx, cov))
     tiles = tile_variants(ctx, counts, amounts)
-    body = [_tiles(tiles["labels"], tiles["values"]["|".join([q.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
+    body = [_tiles(tiles["labels"], tiles["values"]["|".join([queries.ALL] * 3)]), Markup('<div class="grid2">'), charts[1].markup(),
             charts[2].markup(), Markup("</div>"), charts[0].markup(), _freshness(ctx)]
     filters = [ctx.segment_filter(), ctx.team_filter(), ctx.period_filter(),
                Filter("grain", "Win rate by", [(g, label) for g, (label, _) in GRAINS.items()], "quarter")]
@@ -50,7 +50,7 @@ def winrate_series(months: pl.DataFrame, grain: str, latest: date | None) -> pl.
     if months.is_empty() or latest is None:
         return pl.DataFrame(schema={"segment": pl.String, "x": pl.String, "won": pl.Int64, "closed": pl.Int64})
     step = 1 if grain == "month" else 3
-    first = q.shift_months(_period_start(latest, grain), -step * (GRAINS[grain][1] - 1))
+    first = queries.shift_months(_period_start(latest, grain), -step * (GRAINS[grain][1] - 1))
     rolled = (months.filter(pl.col("month") >= first)
               .with_columns(pl.col("month").alias("p") if grain == "month" else
                             pl.date(pl.col("month").dt.year(), (pl.col("month").dt.month() - 1) // 3 * 3 + 1, 1)
@@ -61,11 +61,11 @@ def winrate_series(months: pl.DataFrame, grain: str, latest: date | None) -> pl.
 
 
 def _by_team(frame: pl.DataFrame, team: str) -> pl.DataFrame:
-    return frame if team == q.ALL or frame.is_empty() else frame.filter(pl.col("team") == team)
+    return frame if team == queries.ALL else frame.filter(pl.col("team") == team)
 
 
-def _in_period(frame: pl.DataFrame, period: q.Period) -> pl.DataFrame:
-    if period.start is None or frame.is_empty():
+def _in_period(frame: pl.DataFrame, period: queries.Period) -> pl.DataFrame:
+    if period.start is None:
         return frame
     return frame.filter((pl.col("quarter") >= period.start) & (pl.col("quarter") < period.end))
 
@@ -78,7 +78,7 @@ def winrate_chart(ctx: Context, months: pl.DataFrame, closed: int) -> Chart:
     if months.is_empty() and closed:
         undated = F.empty(f"The {num(closed)} closed deals have no close date (closed_at), so their win rate "
                           "cannot be placed in time")
-        return Chart("winrate", "Win rate over time", {q.ALL: undated}, [])
+        return Chart("winrate", "Win rate over time", {queries.ALL: undated}, [])
     variants = {}
     for team in ctx.teams():
         for grain in GRAINS:
@@ -95,7 +95,7 @@ def pipeline_chart(ctx: Context, pipe: pl.DataFrame) -> Chart:
     for team in ctx.teams():
         for period in ctx.dims.periods:
             part = _in_period(_by_team(pipe, team), period)
-            counts = part.group_by("segment", "outcome").agg(pl.col("deals").sum()) if not part.is_empty() else part
+            counts = part.group_by("segment", "outcome").agg(pl.col("deals").sum())
             variants[f"{team}|{period.id}"] = F.pipeline(counts, ctx.dims.segments)
     return Chart("pipeline", "Pipeline", variants, ["team", "period"],
                  help="Won and lost deals by the date they closed, open deals by the date they were created.")
@@ -104,12 +104,11 @@ def pipeline_chart(ctx: Context, pipe: pl.DataFrame) -> Chart:
 def coverage_chart(ctx: Context, cov: pl.DataFrame) -> Chart:
     """Win rate by key-player coverage bin, per team and period."""
     variants = {}
-    shown = sorted(set(cov["bin"].to_list())) if not cov.is_empty() else []
+    shown = sorted(set(cov["bin"].to_list()))
     for team in ctx.teams():
         for period in ctx.dims.periods:
             part = _in_period(_by_team(cov, team), period)
-            bins = part.group_by("segment", "bin").agg(pl.col("won").sum(), pl.col("closed").sum()) \
-                if not part.is_empty() else part
+            bins = part.group_by("segment", "bin").agg(pl.col("won").sum(), pl.col("closed").sum())
             variants[f"{team}|{period.id}"] = F.coverage_winrate(bins, ctx.dims.segments, shown) if shown \
                 else F.empty("Key-player coverage not computed yet")
     return Chart("coverage", "Key-player coverage against win rate", variants, ["team", "period"],
@@ -128,11 +127,11 @@ def tile_variants(ctx: Context, counts: pl.DataFrame, amounts: pl.DataFrame) -> 
     money_by: dict[tuple[str, str, str], dict[str, float]] = {}
     for r in amounts.iter_rows(named=True):
         money_by.setdefault((r["segment"], r["team"], r["period"]), {})[r["currency"]] = r["amount"]
-    overall = amounts.filter((pl.col("segment") == q.ALL) & (pl.col("team") == q.ALL) & (pl.col("period") == q.ALL))
+    overall = amounts.filter((pl.col("segment") == queries.ALL) & (pl.col("team") == queries.ALL) & (pl.col("period") == queries.ALL))
     currencies = overall.sort(["deals", "currency"], descending=[True, False])["currency"].to_list()
     currencies = currencies[:limits.MAX_CURRENCIES]
     values = {}
-    for seg in [q.ALL] + ctx.dims.segments:
+    for seg in [queries.ALL] + ctx.dims.segments:
         for team in ctx.teams():
             for period in ctx.dims.periods:
                 key = (seg, team, period.id)
@@ -159,9 +158,9 @@ def _tiles(labels: list[str], values: list[str]) -> Markup:
 
 def _freshness(ctx: Context) -> Markup:
     wh = ctx.wh
-    loads = q.latest_loads(wh)
+    loads = wh.frame("latest_loads")
     built = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    facts = [("Latest deal date", q.latest_deal_date(wh)),
+    facts = [("Latest deal date", ctx.dims.latest),
              ("Latest load", loads["loaded_at"].max() if not loads.is_empty() else "no load recorded"),
              ("Run", loads["run_id"][0] if not loads.is_empty() else "n/a"), ("Dashboards built", built)]
     dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts)
@@ -177,9 +176,9 @@ def _freshness(ctx: Context) -> Markup:
     return Markup('<div class="grid2">' + "".join(parts) + "</div>" + _unmapped(ctx))
 
 
-def _call_notes(wh: q.Warehouse) -> str:
+def _call_notes(wh: queries.WarehouseReader) -> str:
     """How many engagements carry tags read from their call notes, and how many items are read from notes."""
-    n = q.notes_engagements(wh)
+    n = wh.frame("notes_engagements").row(0, named=True)
     share = n["tagged_from_notes"] / n["engagements"] if n["engagements"] else None
     facts = [("Engagements", num(n["engagements"])), ("With call notes", num(n["with_notes"])),
              ("Tagged from their notes", f"{num(n['tagged_from_notes'])} ({pct(share)})"),
@@ -191,13 +190,11 @@ def _call_notes(wh: q.Warehouse) -> str:
             "precision of at least 95% (analytics.tagging_quality, docs/notes.md).</p></section>")
 
 
-def _quarantine(wh: q.Warehouse) -> str:
+def _quarantine(wh: queries.WarehouseReader) -> str:
     """What audit.quarantine holds now, by file and rule (a rerun of unchanged files keeps showing it)."""
-    quarantine = q.quarantine_counts(wh)
+    quarantine = queries.quarantine_counts(wh)
     parts = ['<section class="card" id="quarantine"><h2>Rows set aside (quarantined)</h2>']
-    if not wh.has("audit.quarantine", "rule"):
-        parts.append(notice("audit.quarantine not computed yet"))
-    elif quarantine.is_empty():
+    if quarantine.is_empty():
         parts.append(notice("No rows are set aside: every row of the input files loaded."))
     else:
         total = int(quarantine["total"][0])
@@ -212,11 +209,11 @@ def _quarantine(wh: q.Warehouse) -> str:
 
 def _unmapped(ctx: Context) -> str:
     """The most frequent unmapped contact titles, one table per segment of the filter (shown for that segment)."""
-    titles = q.unmapped_titles(ctx.wh, ctx.dims)
+    titles = queries.unmapped_titles(ctx.wh)
     if titles.is_empty():
         return ""
     parts = ['<section class="card" id="unmapped"><h2>Contact titles matching no role</h2>']
-    for seg in [q.ALL] + ctx.dims.segments:
+    for seg in [queries.ALL] + ctx.dims.segments:
         part = titles.filter(pl.col("segment") == seg)
         shown = (table(["Contact title", "Engagements"], [[r["title"], r["engagements"]]
                                                           for r in part.iter_rows(named=True)], numeric={1},

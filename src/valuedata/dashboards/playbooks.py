@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from valuedata.vocabulary import ALL_SEGMENTS
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.html import Markup, link, notice, page, table
 from valuedata.errors import ValuedataError
@@ -18,17 +19,15 @@ def playbook_file(segment: str) -> str:
 def build(ctx: Context, cautions: dict) -> list[Page]:
     """The playbooks index page and one self-contained playbook page per segment of the maps (`cautions`: the
     look-alikes, see lookalikes.py)."""
-    wh = ctx.wh
-    if not wh.ready("analytics.playbook", "segment"):
-        body = [notice("Playbooks not computed yet (analytics.playbook is missing or empty).")]
+    if ctx.wh.frame("playbook_segments").is_empty():
+        body = [notice("Playbooks not computed yet (analytics.playbook is empty).")]
         return [Page("playbooks.html", page("Playbooks", "playbooks.html", body, charts=[], filters=[]), [],
                      ["playbooks: analytics.playbook not computed yet"])]
-    segments = [s for (s,) in wh.conn.execute(
-        "SELECT DISTINCT segment FROM core.value_maps WHERE segment <> '*' ORDER BY 1").fetchall()]
+    segments = sorted(s for s in ctx.tables["maps"]["segment"].unique() if s != ALL_SEGMENTS)
     pages, rows = [], []
     for segment in segments:
         try:
-            html = playbook_report.render_playbook(wh.conn, segment, None, "html", back="playbooks.html",
+            html = playbook_report.render_playbook(ctx.wh.conn, segment, None, "html", back="playbooks.html",
                                                    cautions=cautions)
         except ValuedataError as exc:
             rows.append([segment, str(exc)])

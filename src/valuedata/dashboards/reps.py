@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from valuedata.dashboards import figures as F
 from valuedata.dashboards import limits
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
 from valuedata.dashboards.fmt import num, ok, pct
 from valuedata.dashboards.html import Chart, Markup, drill_href, esc, link, notice, page, table, unique_labels
@@ -48,7 +48,7 @@ def anchor(rep_id: str) -> str:
 
 def load_reps(ctx: Context) -> dict[str, Rep]:
     """Every rep with a scorecard row or a gap, with a unique display label and a capped team."""
-    card, gaps = q.scorecard(ctx.wh), q.rep_gaps(ctx.wh)
+    card, gaps = queries.scorecard(ctx.wh), queries.coach_gaps(ctx.wh)
     reps: dict[str, Rep] = {}
     for frame in (card, gaps):
         for r in frame.iter_rows(named=True):
@@ -89,7 +89,7 @@ def build(ctx: Context, cautions: dict) -> tuple[Page, list[str]]:
                          "Diamonds: what their behaviours and deal mix predict. Green or red only when the "
                          "interval clears the expectation; grey: within chance of it. Click a rep to see their "
                          "deals.")]
-    body = [_verdict(q.heterogeneity(ctx.wh), differ), charts[0].markup()]
+    body = [_verdict(queries.heterogeneity(ctx.wh), differ), charts[0].markup()]
     if differ:
         charts.append(Chart("gaps", "Behaviour gaps to top performers worth coaching",
                             {t: _heatmap(ctx, _team(coaching, t), drill, flagged) for t in ctx.teams()}, ["team"],
@@ -114,7 +114,7 @@ def _verdict(row: dict, differ: bool) -> Markup:
 
 
 def _team(reps: list[Rep], team: str) -> list[Rep]:
-    return reps if team == q.ALL else [r for r in reps if r.team == team]
+    return reps if team == queries.ALL else [r for r in reps if r.team == team]
 
 
 def _chart_reps(reps: list[Rep]) -> list[Rep]:

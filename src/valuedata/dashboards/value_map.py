@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from valuedata.vocabulary import ALL_SEGMENTS
 from valuedata.dashboards import figures as F
-from valuedata.dashboards import queries as q
+from valuedata.dashboards import queries
 from valuedata.dashboards.context import Context, Page
-from valuedata.dashboards.drivers import POOLED, evidence_text, is_significant, segment_key
+from valuedata.dashboards.drivers import evidence_text, is_significant, segment_key
 from valuedata.dashboards.html import Chart, Filter, Markup, notice, page, ptext, pwrap
 from valuedata.dashboards.labels import KIND_NAMES
 
@@ -24,37 +25,26 @@ class Evidence:
     def __init__(self, effects: pl.DataFrame, playbook: pl.DataFrame) -> None:
         self._rows: dict[tuple[str, str, str], dict] = {}
         for row in playbook.iter_rows(named=True):
-            key = (row["segment"], row["kind"], row["item_id"])
-            self._rows.setdefault(key, {"odds_ratio": row["odds_ratio"], "q_value": row["q_value"],
-                                        "significant": None})
+            self._rows.setdefault((row["segment"], row["kind"], row["item_id"]), row)
         for row in effects.iter_rows(named=True):
             self._rows[(row["segment"], row["kind"], row["item_id"])] = row
 
     def get(self, segment: str, kind: str, item_id: str) -> dict | None:
         """The segment's own estimate, else the pooled one."""
-        return self._rows.get((segment, kind, item_id)) or self._rows.get((POOLED, kind, item_id))
-
-
-def _maps(tables: dict[str, pl.DataFrame]) -> list[dict]:
-    if "maps" in tables:
-        return sorted(tables["maps"].iter_rows(named=True), key=lambda m: (m["segment"] == POOLED, m["segment"]))
-    seg_of = {}
-    for row in tables.get("segment_maps", pl.DataFrame()).iter_rows(named=True):
-        seg_of.setdefault(row["map_id"], row["segment"])
-    ids = sorted(set(tables["items"]["map_id"].to_list())) if "items" in tables else []
-    return [{"map_id": m, "segment": seg_of.get(m, m), "name": m} for m in ids]
+        return self._rows.get((segment, kind, item_id)) or self._rows.get((ALL_SEGMENTS, kind, item_id))
 
 
 def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
     """The value-map page: the maps of the filter's segments and the '*' map."""
-    tables = q.map_tables(ctx.wh)
-    shown = set(ctx.dims.segments) | {POOLED}
-    maps = [m for m in _maps(tables) if m["segment"] in shown or not ctx.dims.segments]
-    if not maps or "items" not in tables:
+    tables = ctx.tables
+    shown = set(ctx.dims.segments) | {ALL_SEGMENTS}
+    maps = sorted((m for m in tables["maps"].iter_rows(named=True) if m["segment"] in shown or not ctx.dims.segments),
+                  key=lambda m: (m["segment"] == ALL_SEGMENTS, m["segment"]))
+    if not maps or tables["items"].is_empty():
         body = [notice("No value map loaded yet (core.value_map_items is missing or empty).")]
         return Page("value_map.html", page("Value maps", "value_map.html", body, charts=[], filters=[]), [],
                     ["value_map: core.value_map_items not loaded yet"])
-    evidence = Evidence(effects, q.playbook(ctx.wh))
+    evidence = Evidence(effects, ctx.wh.frame("playbook_evidence"))
     notes = [] if not effects.is_empty() else ["value_map: no driver effects yet, maps shown without evidence"]
     variants, options = {}, []
     for m in maps:
@@ -62,7 +52,7 @@ def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
         while key in variants:
             key += "+"
         variants[key] = F.value_map(map_nodes(ctx, m, tables, evidence, cautions))
-        label = "Any other segment (*)" if m["segment"] == POOLED else m["segment"]
+        label = "Any other segment (*)" if m["segment"] == ALL_SEGMENTS else m["segment"]
         options.append((key, f"{label} — {m['name']}"))
     legend = "".join(f'<span><span class="swatch" style="background:{c}"></span>{label}</span>'
                      for c, label in LEGEND)
@@ -74,7 +64,7 @@ def build(ctx: Context, effects: pl.DataFrame, cautions: dict) -> Page:
                        "to zoom in, "
                        "the path bar to zoom out.", footer=Markup(f'<p class="legend">{legend}</p>'))
     body = [chart.markup()]
-    default = q.ALL if q.ALL in variants else options[0][0]
+    default = queries.ALL if queries.ALL in variants else options[0][0]
     filters = [Filter("segment", "Segment", options, default)]
     return Page("value_map.html", page("Value maps", "value_map.html", body, charts=[chart], filters=filters),
                 [chart], notes)
@@ -85,9 +75,8 @@ def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: 
     """Sunburst nodes of one map: map → role → issue → value propositions / questions."""
     map_id, segment = m["map_id"], m["segment"]
     items = tables["items"].filter(pl.col("map_id") == map_id).sort("position", nulls_last=True)
-    roles = _roles(tables, items, map_id)
-    links = tables.get("links", pl.DataFrame())
-    links = links.filter(pl.col("map_id") == map_id) if not links.is_empty() else links
+    roles = tables["roles"].filter(pl.col("map_id") == map_id).sort("position", nulls_last=True)
+    links = tables["links"].filter(pl.col("map_id") == map_id)
     root = f"map:{map_id}"
     ids = {"": "", root: "n0"}
     nodes = [F.MapNode("n0", "", f"{m['name']} (segment {segment})",
@@ -102,7 +91,7 @@ def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: 
         hover = [head] + ([pwrap(text)] if len(text) > LABEL_MAX else []) + [pwrap(evidence_text(ev))]
         if impact:
             hover.append("<i>★ Where our offer has impact (the map says so)</i>")
-        caution = cautions.get((segment, kind, item_id)) or cautions.get((POOLED, kind, item_id))
+        caution = cautions.get((segment, kind, item_id)) or cautions.get((ALL_SEGMENTS, kind, item_id))
         if caution:
             hover.append(f"<b>⚠ {pwrap(caution)}</b>")
         label = ("★ " if impact else "") + ("⚠ " if caution else "") + PREFIX.get(kind, "") + text
@@ -110,7 +99,7 @@ def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: 
                                F.evidence_color(odds, significant)))
 
     issue_nodes: dict[str, str] = {}
-    for role_id, title in roles:
+    for role_id, title in roles.select("role_id", "title").iter_rows():
         role_node = f"{root}/role:{role_id}"
         node(role_node, root, "role", role_id, title, None)
         for r in items.filter((pl.col("role_id") == role_id) & (pl.col("kind") == "issue")).iter_rows(named=True):
@@ -118,18 +107,9 @@ def map_nodes(ctx: Context, m: dict, tables: dict[str, pl.DataFrame], evidence: 
             node(issue_nodes[r["item_id"]], role_node, "issue", r["item_id"], r["text"], r["impact"])
     for r in items.filter(pl.col("kind").is_in(["value_proposition", "question"])).iter_rows(named=True):
         relation = "addresses" if r["kind"] == "value_proposition" else "uncovers"
-        targets = [] if links.is_empty() else links.filter(
-            (pl.col("from_id") == r["item_id"]) & (pl.col("relation") == relation))["to_id"].to_list()
+        targets = links.filter((pl.col("from_id") == r["item_id"]) & (pl.col("relation") == relation))["to_id"]
         parents = [issue_nodes[t] for t in targets if t in issue_nodes] or [f"{root}/role:{r['role_id']}"]
         for parent in parents:
             node(f"{parent}/{r['kind']}:{r['item_id']}", parent, r["kind"], r["item_id"], r["text"], r["impact"])
     return nodes
 
-
-def _roles(tables: dict[str, pl.DataFrame], items: pl.DataFrame, map_id: str) -> list[tuple[str, str]]:
-    if "roles" in tables:
-        roles = tables["roles"].filter(pl.col("map_id") == map_id).sort("position", nulls_last=True)
-        if not roles.is_empty():
-            return list(zip(roles["role_id"].to_list(), roles["title"].to_list()))
-    ids = list(dict.fromkeys(items["role_id"].to_list()))
-    return [(r, r.replace("_", " ")) for r in ids]

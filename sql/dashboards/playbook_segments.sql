@@ -1,0 +1,2 @@
+-- The segments analytics.playbook covers.
+SELECT DISTINCT segment FROM analytics.playbook ORDER BY segment
