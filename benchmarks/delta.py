@@ -1,6 +1,6 @@
 """Nightly delta benchmark: what loading a small export costs against a 1M-deal warehouse, beside the full run.
 
-    .venv/bin/python benchmarks/delta.py [--world DIR] [--changed 1000] [--part run|ingest]
+    .venv/bin/python benchmarks/delta.py [--world DIR | --deals 1000000] [--changed 1000] [--part run|ingest]
 
 The world (default: the ingest benchmark's generated dataset) is copied into a temporary folder and left
 untouched. Then, each in its own process (so that its peak RSS is its own):
@@ -106,7 +106,8 @@ def measure(part: str, *args: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--world", type=Path, help="input folder of the full run (default: generated, 1M deals)")
+    parser.add_argument("--world", type=Path, help="input folder of the full run (default: generated, --deals deals)")
+    parser.add_argument("--deals", type=int, default=1_000_000, help="deals in the generated world")
     parser.add_argument("--changed", type=int, default=1000, help="open deals that close in the nightly export")
     parser.add_argument("--part", choices=PARTS, default="run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -120,7 +121,7 @@ def main() -> None:
         sys.path.insert(0, str(HERE))
         from ingest import ensure_data
 
-        args.world = ensure_data(1_000_000, 7)
+        args.world = ensure_data(args.deals, 7)
     with tempfile.TemporaryDirectory(prefix="valuedata-delta-") as scratch:
         work = Path(scratch)
         world = work / "world"
