@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test bench dev clean
+.PHONY: install run test test-slow bench dev clean
 
 install: $(STAMP)
 
@@ -17,8 +17,16 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/valuedata run
 
+# Tests keep their temporary folders in memory where the machine has /dev/shm (DuckDB and Dagster's SQLite
+# sync every commit to disk); tests marked slow run only with `make test-slow`.
+TEST_TMPDIR := $(shell test -w /dev/shm && echo /dev/shm || echo $${TMPDIR:-/tmp})
+PYTEST := TMPDIR=$(TEST_TMPDIR) $(BIN)/python -m pytest -n 2 --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(PYTEST) -m "not slow"
+
+test-slow: install
+	$(PYTEST) -m slow
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -1,4 +1,5 @@
-"""Shared fixtures: small input folders on disk, the real CLI in a subprocess, warehouse reads."""
+"""Shared fixtures: small input folders on disk, the real CLI in a subprocess, warehouse reads, and worlds
+that the real pipeline builds once per test session for every test (and every xdist worker) to read."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
+
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
+from valuedata.ingest import steps
+from valuedata.warehouse.lifecycle import connect_staging
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
@@ -26,9 +35,11 @@ def dagster_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def no_png_export() -> None:
-    """Runs in tests skip the dashboards' PNG export (kaleido drives a Chromium for every chart), unless a test
-    asks for it: test_dashboards.py::test_png_export_writes_every_chart checks the export itself."""
+def run_defaults(tmp_path_factory) -> None:
+    """A run that names no dashboards folder writes into the session's temporary folder, not the repository's
+    dashboards/out/. Runs skip the dashboards' PNG export (kaleido drives a Chromium for every chart) unless a
+    test asks for it: test_dashboards.py::test_png_export_writes_every_chart checks the export itself."""
+    os.environ["VALUEDATA_DASHBOARDS"] = str(tmp_path_factory.mktemp("dashboards"))
     os.environ.setdefault("VALUEDATA_DASHBOARD_PNG", "0")
 
 
@@ -49,3 +60,85 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
     """Rows of a read-only query against a published warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return conn.execute(sql).fetchall()
+
+
+def ingest(input_dir: Path, db: Path) -> Path:
+    """The real ingest alone (maps, raw, checks, core, quarantine, reconciliation) into a DuckDB file: for tests
+    of what loads, without the analyses and dashboards of a whole run."""
+    with connect_staging(db) as conn:
+        steps.ingest_folder(conn, input_dir, "test")
+    return db
+
+
+class Worlds:
+    """Folders built once per test session and shared by every xdist worker: the first worker to ask for a
+    name builds it under a file lock, the others wait and then read the same folder. Tests must not write
+    into a shared folder; `World.copy` gives a test its own."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def get(self, name: str, build: Callable[[Path], None]) -> Path:
+        """The folder `build` fills for this name, built now if no worker has built it yet."""
+        folder, done = self.root / name, self.root / f"{name}.done"
+        with FileLock(self.root / f"{name}.lock"):
+            if not done.exists():
+                shutil.rmtree(folder, ignore_errors=True)  # what a build that failed midway left
+                build(folder)
+                done.touch()
+        return folder
+
+
+@pytest.fixture(scope="session")
+def worlds(tmp_path_factory) -> Worlds:
+    """The session's shared worlds; under xdist in the folder the workers' temporary folders share."""
+    base = tmp_path_factory.getbasetemp()
+    return Worlds((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "worlds")
+
+
+@dataclass(frozen=True)
+class World:
+    """An input folder run once through the pipeline: its published warehouse and dashboards, and the summary
+    the run printed (where the warehouse and dashboards are)."""
+
+    input_dir: Path
+    warehouse: Path
+    dashboards: Path
+    summary: str
+
+    def copy(self, target: Path) -> "World":
+        """The same world in a folder of a test's own, for a test that runs the pipeline again on it."""
+        shutil.copytree(self.input_dir.parent, target)
+        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.summary)
+
+
+def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False,
+                 runs: int = 1) -> World:
+    """The shared world `name`: an input folder that `prepare` writes, run through the pipeline in the
+    process that builds it (`runs` times, on unchanged files), or once through the real `valuedata run`."""
+
+    def build(folder: Path) -> None:
+        prepare(folder / "input")
+        settings = Settings.resolve(folder / "input", folder / "valuedata.duckdb", folder / "dash")
+        if cli:
+            result = run_cli("run", "--input", str(settings.input_dir), "--warehouse", str(settings.warehouse),
+                             "--dashboards", str(settings.dashboards))
+            assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
+            summary = result.stdout
+        else:
+            for _ in range(runs):
+                outcome = run_pipeline(settings)
+                assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
+            summary = "\n".join(outcome.summary)
+        (folder / "summary.txt").write_text(summary)
+
+    folder = worlds.get(name, build)
+    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash", (folder / "summary.txt").read_text())
+
+
+@pytest.fixture(scope="session")
+def mini_world(worlds: Worlds) -> World:
+    """tests/data/mini through the real `valuedata run`, once per session. (The worked example's world is
+    dashboard_worlds.seeds.)"""
+    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir), cli=True)

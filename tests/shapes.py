@@ -8,9 +8,11 @@ it has (`Item.effect`) and of its attributes, so the tests know what the analyse
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,9 @@ import polars as pl
 import yaml
 from scipy import special
 
-from conftest import run_cli
+from conftest import Worlds
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
 
 START = date(2024, 1, 1)
 CREATION_SPAN_DAYS = 700
@@ -208,9 +212,8 @@ def _choice(rng: np.random.Generator, levels: dict[str, tuple[float, float]], n:
     return np.array(names)[picked], effects[picked]
 
 
-def deals_only(rng: np.random.Generator) -> Shape:
+def deals_only(rng: np.random.Generator, n: int) -> Shape:
     """Maps present, no engagements file: only deal attributes can explain outcomes."""
-    n = 1800
     deals = base_deals(rng, n, segments=["services"])
     source, source_effect = _choice(rng, LEAD_SOURCE, n)
     competitors = rng.integers(0, 5, n)
@@ -220,9 +223,8 @@ def deals_only(rng: np.random.Generator) -> Shape:
     return Shape("deals_only", value_maps, deals, reps_frame())
 
 
-def one_of(rng: np.random.Generator) -> Shape:
+def one_of(rng: np.random.Generator, n: int) -> Shape:
     """Every deal carries exactly one product line, mapped as value propositions of the buyer."""
-    n = 2200
     line, line_effect = _choice(rng, PRODUCT_LINES, n)
     # the lines' shares are drawn together above (exactly one per deal), not per item
     lines = [Item("value_proposition", k, 0.0, v[1], "buyer") for k, v in PRODUCT_LINES.items()]
@@ -245,14 +247,13 @@ def _with_line(engagements: pl.DataFrame, by_deal: pl.DataFrame) -> pl.DataFrame
     return combined.select(pl.format("E{}", pl.int_range(1, pl.len() + 1)).alias("engagement_id"), pl.all())
 
 
-def attributes(rng: np.random.Generator) -> Shape:
+def attributes(rng: np.random.Generator, n: int) -> Shape:
     """Deal attributes carry the signal, through an interaction and a threshold; behaviour carries none.
 
     Truth: lead source levels; an up-sell wins with enterprise clients and a new sale with every other
     client (+2.5 either way), which no sum of main effects can express; three or more competitors
     cost 1.5 (a step, not a slope).
     """
-    n = 3000
     items = [Item("role", "champion", 0.5), Item("question", "q_pain", 0.5, 0.0, "champion")]
     source, source_effect = _choice(rng, LEAD_SOURCE, n)
     client = rng.choice(["enterprise", "midmarket", "smb"], n, p=[0.3, 0.4, 0.3])
@@ -267,9 +268,8 @@ def attributes(rng: np.random.Generator) -> Shape:
     return shape
 
 
-def constant_date(rng: np.random.Generator) -> Shape:
-    """An export without dates: one created (and closed) date for all, ids '1'..'2000'."""
-    n = 2000
+def constant_date(rng: np.random.Generator, n: int) -> Shape:
+    """An export without dates: one created (and closed) date for all, ids '1'..'n'."""
     items = [Item("role", "champion", 0.5, 0.6), Item("value_proposition", "vp_speed", 0.4, 0.5, "champion"),
              Item("question", "q_timeline", 0.5, 0.0, "champion")]
     shape = _standard(rng, "constant_date", "logistics", n, items, [CHAMPION], ids=[str(i) for i in range(1, n + 1)])
@@ -282,10 +282,9 @@ def constant_date(rng: np.random.Generator) -> Shape:
     return shape
 
 
-def leaky(rng: np.random.Generator) -> Shape:
+def leaky(rng: np.random.Generator, n: int) -> Shape:
     """`amount` is 0 on every lost deal; `stage_reached` equals the outcome on 98% of deals."""
-    shape = _standard(rng, "leaky", "distribution", 2000, BEHAVIOUR, [BUYER, ENGINEER])
-    n = shape.deals.height
+    shape = _standard(rng, "leaky", "distribution", n, BEHAVIOUR, [BUYER, ENGINEER])
     won = (shape.deals["outcome"] == "won").to_numpy()
     flip = rng.random(n) < 0.02
     stage = np.where(won ^ flip, "negotiation", "proposal")
@@ -297,9 +296,8 @@ def leaky(rng: np.random.Generator) -> Shape:
     return shape
 
 
-def small_reps(rng: np.random.Generator) -> Shape:
+def small_reps(rng: np.random.Generator, n: int) -> Shape:
     """Twenty reps of different skill, plus `r_one` with one closed deal and `r_three` with three."""
-    n = 2000
     skill = dict(zip(REPS, rng.normal(0, 0.5, len(REPS))))
     deals = base_deals(rng, n, segments=["manufacturing"])
     has = presence(rng, n, BEHAVIOUR)
@@ -313,9 +311,8 @@ def small_reps(rng: np.random.Generator) -> Shape:
                  engagements_frame(deals, has, [BUYER, ENGINEER]), {"items": BEHAVIOUR})
 
 
-def star_map(rng: np.random.Generator) -> Shape:
+def star_map(rng: np.random.Generator, n: int) -> Shape:
     """One segment with its own map; retail and energy deals fall back to the '*' map."""
-    n = 2400
     own = [Item("role", "plant_manager", 0.5, 0.6), Item("value_proposition", "vp_oee", 0.4, 0.5, "plant_manager")]
     generic = [Item("role", "decision_maker", 0.5, 0.7), Item("value_proposition", "vp_roi", 0.4, 0.4, "decision_maker"),
                Item("question", "q_budget", 0.5, 0.0, "decision_maker")]
@@ -330,9 +327,9 @@ def star_map(rng: np.random.Generator) -> Shape:
     return Shape("star_map", value_maps, deals, reps_frame(), engagements, {"items": own + generic})
 
 
-def ten_maps(rng: np.random.Generator) -> Shape:
+def ten_maps(rng: np.random.Generator, n: int) -> Shape:
     """Ten segments, each with its own map: a shared sponsor role and a value proposition of its own."""
-    per_segment = 260
+    per_segment = n // 10
     segments = [f"seg{k}" for k in range(10)]
     sponsor = Role("sponsor", "Sponsor")
     parts, value_maps = [], []
@@ -349,13 +346,13 @@ def ten_maps(rng: np.random.Generator) -> Shape:
     return Shape("ten_maps", value_maps, deals, reps_frame(), engagements)
 
 
-def coin_flips(rng: np.random.Generator) -> Shape:
+def coin_flips(rng: np.random.Generator, n: int) -> Shape:
     """Outcomes independent of everything: a fair-ish coin per deal."""
     items = [Item(i.kind, i.item_id, i.share, 0.0, i.role) for i in BEHAVIOUR]
-    return _standard(rng, "coin_flips", "manufacturing", 2000, items, [BUYER, ENGINEER], logit_base=-0.4)
+    return _standard(rng, "coin_flips", "manufacturing", n, items, [BUYER, ENGINEER], logit_base=-0.4)
 
 
-SHAPES: dict[str, Callable[[np.random.Generator], Shape]] = {
+SHAPES: dict[str, Callable[[np.random.Generator, int], Shape]] = {
     "deals_only": deals_only,
     "one_of": one_of,
     "attributes": attributes,
@@ -366,28 +363,48 @@ SHAPES: dict[str, Callable[[np.random.Generator], Shape]] = {
     "ten_maps": ten_maps,
     "coin_flips": coin_flips,
 }
+# Deals per shape: the fewest at which every assertion of test_real_shapes*.py still holds on several seeds,
+# with margin (each run costs the suite time: measure again before shrinking one).
+SIZES = {
+    "deals_only": 1800,
+    "one_of": 2200,
+    "attributes": 3000,
+    "constant_date": 2000,
+    "leaky": 2000,
+    "small_reps": 2000,
+    "star_map": 2400,
+    "ten_maps": 2600,
+    "coin_flips": 2000,
+}
 
 
 def build(name: str, seed: int = 12) -> Shape:
-    """The named shape drawn from a fixed seed."""
-    return SHAPES[name](np.random.default_rng(seed))
+    """The named shape drawn from a fixed seed, at its size."""
+    return SHAPES[name](np.random.default_rng(seed), SIZES[name])
 
 
 @dataclass(frozen=True)
 class ShapeRun:
-    """A shape written to disk and run through the real CLI."""
+    """A shape written to disk and run once through the pipeline; `failure` says why a run failed."""
 
     shape: Shape
     input_dir: Path
     warehouse: Path
-    returncode: int
-    output: str
+    failure: str | None
 
 
-def run_shape(name: str, root: Path) -> ShapeRun:
-    """Write the named shape under root and run `valuedata run` on it."""
+@cache
+def shared_run(worlds: Worlds, name: str) -> ShapeRun:
+    """The named shape run through the real pipeline (Dagster in process, DuckDB on disk) once per test
+    session, by whichever test module or xdist worker asks first."""
     shape = build(name)
-    input_dir = shape.write(root / "input")
-    warehouse = root / "warehouse.duckdb"
-    result = run_cli("run", "--input", str(input_dir), "--warehouse", str(warehouse), "--dashboards", str(root / "dash"))
-    return ShapeRun(shape, input_dir, warehouse, result.returncode, result.stdout + result.stderr)
+
+    def run(folder: Path) -> None:
+        input_dir = shape.write(folder / "input")
+        outcome = run_pipeline(Settings.resolve(input_dir, folder / "warehouse.duckdb", folder / "dash"))
+        failure = None if outcome.success else outcome.failure or "the run failed"
+        (folder / "outcome.json").write_text(json.dumps({"failure": failure}))
+
+    folder = worlds.get(f"shape-{name}", run)
+    failure = json.loads((folder / "outcome.json").read_text())["failure"]
+    return ShapeRun(shape, folder / "input", folder / "warehouse.duckdb", failure)

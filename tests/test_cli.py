@@ -5,8 +5,9 @@ import io
 import json
 
 import pytest
+import yaml
 
-from conftest import query, run_cli
+from conftest import REPO, query, run_cli
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["validate"], ["sql"], ["generate"], ["map", "export"], ["map", "import"]])
@@ -36,17 +37,11 @@ def test_validate_on_clean_input_exits_zero(mini_input):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    import shutil
-    from conftest import DATA
-    root = tmp_path_factory.mktemp("cli")
-    shutil.copytree(DATA / "mini", root / "input")
-    warehouse = root / "valuedata.duckdb"
-    result = run_cli("run", "--input", str(root / "input"), "--warehouse", str(warehouse),
-                     "--dashboards", str(root / "dash"))
-    assert result.returncode == 0, result.stderr
-    assert str(warehouse) in result.stdout
-    return warehouse
+def built(mini_world):
+    """The mini world's published warehouse; the run printed where the warehouse and the dashboards are."""
+    assert str(mini_world.warehouse) in mini_world.summary
+    assert str(mini_world.dashboards / "index.html") in mini_world.summary
+    return mini_world.warehouse
 
 
 def test_sql_prints_csv_and_json_for_machines(built):
@@ -71,12 +66,10 @@ def test_sql_without_a_warehouse_says_what_to_do(tmp_path):
 
 
 def test_salesforce_export_runs_end_to_end_with_its_audit(tmp_path):
-    from conftest import REPO
     warehouse = tmp_path / "valuedata.duckdb"
     result = run_cli("run", "--input", str(REPO / "tests/fixtures/exports/salesforce"), "--source", "salesforce",
-                     "--warehouse", str(warehouse))
+                     "--warehouse", str(warehouse), "--dashboards", str(tmp_path / "dash"))
     assert result.returncode == 0, result.stderr
-    from conftest import query
     ignored = dict(query(warehouse, "SELECT file, rows_ignored FROM audit.source_files"))
     assert ignored["Opportunity.csv"] == 1  # one IsDeleted row
     assert query(warehouse, "SELECT count(*) FROM core.deals") == [(4,)]
@@ -84,8 +77,6 @@ def test_salesforce_export_runs_end_to_end_with_its_audit(tmp_path):
 
 
 def test_value_maps_round_trip_through_excel(tmp_path):
-    from conftest import REPO
-    import yaml
     xlsx = tmp_path / "maps.xlsx"
     assert run_cli("map", "export", "--xlsx", str(xlsx), "--input", str(REPO / "seeds")).returncode == 0
     (tmp_path / "back" / "maps").mkdir(parents=True)

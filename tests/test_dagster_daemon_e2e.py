@@ -58,7 +58,7 @@ def wait_for(condition, what: str, daemon: subprocess.Popen, log: Path):
     pytest.fail(f"gave up waiting for {what}; daemon log:\n{log.read_text()[-4000:]}")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # fast siblings: test_schedules_sensors.py (sensor ticks, batches archived and rejected, example config)
 def test_a_drop_in_the_inbox_is_loaded_and_archived(daemon: subprocess.Popen, tmp_path: Path,
                                                     mini_input: Path) -> None:
     inbox = tmp_path / "inbox"

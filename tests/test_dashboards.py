@@ -64,7 +64,7 @@ def page_data(html: str) -> dict:
 
 
 def test_pipeline_writes_every_page_and_plotly_js_once(seeds):
-    site = seeds.site
+    site = seeds.dashboards
     assert sorted(p.name for p in site.glob("*.html")) == sorted(PAGES)
     assert (site / "plotly.min.js").read_text() == plotly.offline.get_plotlyjs()
     for name in PAGES[:7]:
@@ -275,11 +275,11 @@ def test_drill_down_counts_are_for_every_deal(pages, db):
 
 def test_no_data_text_reaches_the_page_unescaped(seeds):
     for name in PAGES:
-        html = (seeds.site / name).read_text()
+        html = (seeds.dashboards / name).read_text()
         assert "<script>window.__pwned" not in html and "<img src=x" not in html, name
         assert "<b>Boss</b>" not in html and "<b>IT Director</b>" not in html, name
-    assert "&lt;b&gt;IT Director&lt;/b&gt;" in (seeds.site / "index.html").read_text()
-    data = json.dumps(page_data((seeds.site / "value_map.html").read_text()))
+    assert "&lt;b&gt;IT Director&lt;/b&gt;" in (seeds.dashboards / "index.html").read_text()
+    data = json.dumps(page_data((seeds.dashboards / "value_map.html").read_text()))
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in data
 
 

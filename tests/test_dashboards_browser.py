@@ -62,7 +62,7 @@ def query(world, sql: str) -> list[tuple]:
 
 @pytest.mark.parametrize("name", list(CHARTS))
 def test_every_page_renders_offline_and_data_never_runs(seeds, page, name):
-    open_page(page, seeds.site, name)
+    open_page(page, seeds.dashboards, name)
     plots = page.locator(".js-plotly-plot")
     assert plots.count() == CHARTS[name]
     for i in range(plots.count()):
@@ -73,7 +73,7 @@ def test_every_page_renders_offline_and_data_never_runs(seeds, page, name):
 
 
 def test_cards_follow_the_filters(seeds, page):
-    open_page(page, seeds.site, "index.html")
+    open_page(page, seeds.dashboards, "index.html")
     tiles = page.locator("#tiles .tile")
     everything = dict(zip(tiles.locator(".k").all_inner_texts(), tiles.locator(".v").all_inner_texts()))
     page.select_option("select[name=segment]", "food-processing")
@@ -94,11 +94,11 @@ def test_cards_follow_the_filters(seeds, page):
 
 
 def test_reps_page_shows_the_verdict_and_coaching_only_where_supported(seeds, noise, page):
-    open_page(page, seeds.site, "reps.html")
+    open_page(page, seeds.dashboards, "reps.html")
     verdict = page.locator("#verdict").inner_text()
     assert "Reps differ beyond chance" in verdict
     assert page.locator("#coaching tbody tr").count() >= 1 and page.locator("#chart-gaps").count() == 1
-    open_page(page, noise.site, "reps.html")
+    open_page(page, noise.dashboards, "reps.html")
     verdict = page.locator("#verdict").inner_text()
     assert "Reps do not differ beyond chance" in verdict and "do not coach on win rate" in verdict
     assert page.locator("#coaching").count() == 0 and page.locator("#chart-gaps").count() == 0
@@ -107,7 +107,7 @@ def test_reps_page_shows_the_verdict_and_coaching_only_where_supported(seeds, no
 
 
 def test_no_next_best_action_on_coin_flips(noise, page):
-    open_page(page, noise.site, "open_deals.html")
+    open_page(page, noise.dashboards, "open_deals.html")
     table = page.locator("#atrisk-table")
     actions = table.locator("tbody td:nth-child(9)").all_inner_texts()
     assert actions and all(a.startswith("None: ") for a in actions)
@@ -118,7 +118,7 @@ def test_no_next_best_action_on_coin_flips(noise, page):
 
 
 def test_quarantined_rows_stay_visible_after_a_rerun(noise, page):
-    open_page(page, noise.site, "index.html")
+    open_page(page, noise.dashboards, "index.html")
     held = query(noise, "SELECT count(*) FROM audit.quarantine")[0][0]
     box = page.locator("#quarantine").inner_text()
     assert held > 0 and f"{held} rows of the current input are set aside" in box
@@ -127,7 +127,7 @@ def test_quarantined_rows_stay_visible_after_a_rerun(noise, page):
 
 
 def test_unmapped_titles_follow_the_segment_filter(seeds, page):
-    open_page(page, seeds.site, "index.html")
+    open_page(page, seeds.dashboards, "index.html")
     first = page.locator("#unmapped [data-exact-segment]:visible tbody tr").first.inner_text()
     page.select_option("select[name=segment]", "food-processing")
     visible = page.locator("#unmapped [data-exact-segment]:visible")
@@ -136,7 +136,7 @@ def test_unmapped_titles_follow_the_segment_filter(seeds, page):
 
 
 def test_drill_down_pages_through_every_deal_of_a_driver(seeds, page):
-    open_page(page, seeds.site, "deals.html?segment=discrete-manufacturing&kind=role&item=production_manager")
+    open_page(page, seeds.dashboards, "deals.html?segment=discrete-manufacturing&kind=role&item=production_manager")
     total = query(seeds, """SELECT count(*) FROM analytics.deal_coverage WHERE segment = 'discrete-manufacturing'
         AND list_contains(roles_engaged, 'production_manager')""")[0][0]
     assert f"{total} deals in all" in page.locator("#focus").inner_text()
@@ -159,11 +159,11 @@ def test_drill_down_pages_through_every_deal_of_a_driver(seeds, page):
 
 
 def test_drill_down_from_a_driver_and_playbooks_link_back(seeds, page):
-    open_page(page, seeds.site, "drivers.html")
+    open_page(page, seeds.dashboards, "drivers.html")
     page.locator("a", has_text="deals →").first.click()
     page.wait_for_selector("#deals tbody tr", state="attached")
     assert "deals in all" in page.locator("#focus").inner_text()
-    page.goto((seeds.site / "playbook-food-processing.html").as_uri())
+    page.goto((seeds.dashboards / "playbook-food-processing.html").as_uri())
     assert page.locator("h2", has_text="The one-page brief").count() == 1
     page.locator("nav.back a", has_text="All playbooks").click()
     assert page.url.endswith("playbooks.html")
@@ -171,7 +171,7 @@ def test_drill_down_from_a_driver_and_playbooks_link_back(seeds, page):
 
 
 def test_value_map_hover_reaches_the_chart(seeds, page):
-    open_page(page, seeds.site, "value_map.html?segment=discrete-manufacturing")
+    open_page(page, seeds.dashboards, "value_map.html?segment=discrete-manufacturing")
     hover = page.evaluate("document.getElementById('chart-valuemap').data[0].hovertext")
     assert hover and any("Adjusted odds ratio" in h for h in hover)
     assert "<script>window.__pwned=1</script>Changeovers &" in page.locator("#chart-valuemap").inner_text()

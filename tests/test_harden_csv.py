@@ -5,20 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, query, run_cli
+from conftest import REPO, ingest, query, run_cli
+from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
-from valuedata.ingest import steps
-from valuedata.warehouse.lifecycle import connect_staging
 
 GOOD = "D{n},A{n},Acme,manufacturing,r1,100,USD,2025-02-01,2025-02-20,won,inbound,1"
-
-
-def ingest(input_dir: Path, db: Path) -> Path:
-    """The real ingest (maps, raw, checks, core, quarantine, reconciliation) into a DuckDB file."""
-    with connect_staging(db) as conn:
-        steps.ingest_folder(conn, input_dir, "test")
-    return db
 
 
 def edit_deals(mini_input: Path, lines: dict[int, str], end: str = "\n") -> None:
@@ -108,24 +100,29 @@ def test_a_header_only_file_gets_its_audit_loads_row(mini_input, tmp_path):
     (lambda line: line.rsplit(",", 3)[0], "the row has 9 field(s) but the header has 12"),
     (lambda line: line.replace(",", ',"', 1), "a quoted value opens on line {line} and never closes"),
 ])
-def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(tmp_path, spoil, why):
+def test_a_seeds_copy_with_one_malformed_row_loads_every_other_row(seeds, tmp_path, spoil, why):
     shutil.copytree(REPO / "seeds", tmp_path / "input", ignore=shutil.ignore_patterns("_truth"))
     deals = tmp_path / "input" / "deals.csv"
     lines = deals.read_text().splitlines()
     index = next(i for i in range(1000, len(lines)) if '"' not in lines[i])  # the next quote is some lines on
     lines[index] = spoil(lines[index])
     deals.write_text("\n".join(lines) + "\n")
-    settings = Settings.resolve(tmp_path / "input", tmp_path / "valuedata.duckdb", tmp_path / "dash")
-    before = Settings.resolve(REPO / "seeds", tmp_path / "seeds.duckdb", tmp_path / "dash0")
-    assert ingest(before.input_dir, before.warehouse)
-    outcome = run_pipeline(settings)
-    assert outcome.success, outcome.failure
-    read, loaded, held, ok = query(settings.warehouse, "SELECT rows_read, rows_loaded, rows_quarantined, reconciled "
-                                                       "FROM audit.loads WHERE table_name = 'deals'")[0]
-    was = query(before.warehouse, "SELECT rows_loaded, rows_quarantined FROM audit.loads WHERE table_name = 'deals'")[0]
+    db = ingest(tmp_path / "input", tmp_path / "valuedata.duckdb")
+    read, loaded, held, ok = reconciled(db)
+    was = query(seeds.warehouse, "SELECT rows_loaded, rows_quarantined FROM audit.loads WHERE table_name = 'deals'")[0]
     assert ok and read == loaded + held and (loaded, held) == (was[0] - 1, was[1] + 1)
-    assert query(settings.warehouse, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(index + 1,)]
-    loaded_lines = query(settings.warehouse, "SELECT deal_id, _line FROM core.deals")
+    assert query(db, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(index + 1,)]
+    loaded_lines = query(db, "SELECT deal_id, _line FROM core.deals")
     assert all(lines[line - 1].startswith(f"{deal_id},") for deal_id, line in loaded_lines)  # each line is its row
     result = run_cli("validate", "--input", str(tmp_path / "input"))
     assert f"deals.csv:{index + 1}: malformed_row: {why.format(line=index + 1)}" in result.stdout
+
+
+def test_a_run_with_a_malformed_row_publishes_the_rest(mini_input, tmp_path):
+    edit_deals(mini_input, {3: "D50,A50,Acme,manufacturing"})
+    settings = Settings.resolve(mini_input, tmp_path / "valuedata.duckdb", tmp_path / "dash")
+    outcome = run_pipeline(settings)
+    assert outcome.success, outcome.failure
+    assert reconciled(settings.warehouse) == (19, 5, 14, True)
+    assert query(settings.warehouse, "SELECT line FROM audit.quarantine WHERE rule = 'malformed_row'") == [(3,)]
+    assert (tmp_path / "dash" / "index.html").is_file()

@@ -5,10 +5,10 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
-from conftest import REPO, query, run_cli
-from test_harden_csv import ingest
+from conftest import REPO, ingest, query, run_cli
 from valuedata.maps import load_maps, map_frames
 
 DEAL = "{id},A{n},Acme,manufacturing,r1,100,USD,{created},{closed},{outcome},inbound,{seats}"
@@ -67,6 +67,7 @@ def test_validate_documents_its_exit_codes():
     assert "Exit codes: 0 the inputs are valid" in text and "1 a problem was found" in text
 
 
+@pytest.mark.slow  # fast sibling: test_maps.py::test_valid_map_flattens_into_items_roles_and_links
 def test_a_map_with_ten_thousand_roles_loads_in_seconds(tmp_path):
     roles = [{"role_id": f"r{i}", "title": f"Role {i}", "title_patterns": [f"role {i}"],
               "issues": [{"id": f"i{i}", "text": "An issue", "priority": 1}],

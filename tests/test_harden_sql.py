@@ -1,23 +1,16 @@
 """`valuedata sql` reads the warehouse only: one query per call, no other file, no settings (issue #14 item 1)."""
 
 import json
-import shutil
 
 import duckdb
 import pytest
 
-from conftest import DATA, run_cli
-from pipelines.run import run_pipeline
-from valuedata.config import Settings
+from conftest import run_cli
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sql")
-    shutil.copytree(DATA / "mini", root / "input")
-    settings = Settings.resolve(root / "input", root / "valuedata.duckdb", root / "dash")
-    assert run_pipeline(settings).success
-    return settings.warehouse
+def built(mini_world):
+    return mini_world.warehouse
 
 
 def sql(warehouse, query):
@@ -66,7 +59,6 @@ def test_extensions_and_writes_are_refused_by_name(built, query, word):
                                    "SET enable_external_access = true"])
 def test_settings_are_refused(built, query):
     refused(sql(built, query), "settings cannot be changed", query.split()[0])
-
 
 
 def test_one_statement_per_call(built, tmp_path):

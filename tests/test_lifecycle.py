@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import query, run_cli
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.lifecycle import Warehouse
 
@@ -28,19 +30,18 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_rerun_while_an_analyst_holds_the_file_open(mini_input, tmp_path):
-    warehouse = tmp_path / "wh" / "valuedata.duckdb"
-    first = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
-    assert first.returncode == 0, first.stderr
+def test_rerun_while_an_analyst_holds_the_file_open(mini_world, tmp_path):
+    world = mini_world.copy(tmp_path / "world")
+    warehouse = world.warehouse
     reader = subprocess.Popen([sys.executable, "-c", READER, str(warehouse)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
         assert reader.stdout.readline().split() == ["open", "5"]
         # the analyst's file stays open; a new export adds a deal and the pipeline runs again
-        with open(mini_input / "deals.csv", "a") as deals:
+        with open(world.input_dir / "deals.csv", "a") as deals:
             deals.write("D20,A20,New,manufacturing,r1,10,USD,2025-03-01,,open,inbound,2\n")
-        second = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
-        assert second.returncode == 0, second.stderr
+        second = run_pipeline(Settings.resolve(world.input_dir, warehouse, world.dashboards))
+        assert second.success, second.failure
         # the open reader still sees its complete, consistent snapshot
         reader.stdin.write("\n")
         reader.stdin.flush()
@@ -51,31 +52,33 @@ def test_rerun_while_an_analyst_holds_the_file_open(mini_input, tmp_path):
     assert query(warehouse, "SELECT count(*) FROM core.deals") == [(6,)]
 
 
-def test_same_files_again_give_the_same_warehouse(mini_input, tmp_path):
-    warehouse = tmp_path / "wh" / "valuedata.duckdb"
+def test_same_files_again_give_the_same_warehouse(mini_world, tmp_path):
+    world = mini_world.copy(tmp_path / "world")
     tables = ["core.deals", "core.reps", "core.engagements", "analytics.deal_coverage", "audit.quarantine",
               "audit.unmapped_titles", "core.value_map_items"]
-    snapshots = []
-    for _ in range(2):
-        assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
-        snapshots.append({t: sorted(map(repr, query(warehouse, f"SELECT * FROM {t}"))) for t in tables})
-    assert snapshots[0] == snapshots[1]
-    statuses = query(warehouse, "SELECT status FROM audit.loads ORDER BY loaded_at DESC, load_seq LIMIT 3")
+
+    def snapshot() -> dict:
+        return {t: sorted(map(repr, query(world.warehouse, f"SELECT * FROM {t}"))) for t in tables}
+
+    before = snapshot()
+    again = run_pipeline(Settings.resolve(world.input_dir, world.warehouse, world.dashboards))
+    assert again.success, again.failure
+    assert snapshot() == before
+    statuses = query(world.warehouse, "SELECT status FROM audit.loads ORDER BY loaded_at DESC, load_seq LIMIT 3")
     assert all(s.startswith("unchanged since") for (s,) in statuses)
 
 
-def test_broken_map_refused_naming_its_file_and_warehouse_untouched(mini_input, tmp_path):
-    warehouse = tmp_path / "wh" / "valuedata.duckdb"
-    assert run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse)).returncode == 0
-    before = sha(warehouse)
-    bad = mini_input / "maps" / "controls.yaml"
+def test_broken_map_refused_naming_its_file_and_warehouse_untouched(mini_world, tmp_path):
+    world = mini_world.copy(tmp_path / "world")
+    before = sha(world.warehouse)
+    bad = world.input_dir / "maps" / "controls.yaml"
     bad.write_text(bad.read_text().replace("addresses: [downtime]", "addresses: [no_such_issue]"))
-    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(warehouse))
+    result = run_cli("run", "--input", str(world.input_dir), "--warehouse", str(world.warehouse))
     assert result.returncode != 0
     assert "controls.yaml" in result.stderr and "no_such_issue" in result.stderr
     assert "Traceback" not in result.stderr
-    assert sha(warehouse) == before
-    assert not list(warehouse.parent.glob("*.building*"))  # the failed run's staging file is gone
+    assert sha(world.warehouse) == before
+    assert not list(world.warehouse.parent.glob("*.building*"))  # the failed run's staging file is gone
 
 
 def test_missing_required_column_is_fatal_and_named(mini_input, tmp_path):

@@ -12,24 +12,20 @@ import duckdb
 import polars as pl
 import pytest
 
-from pipelines.run import run_pipeline
+from conftest import REPO
+from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
 from valuedata.analysis.playbook import (
     IMPACT, NEGATIVE, NOT_ENOUGH, PLAYBOOK_SCHEMA, POOLED, VALUE_HIERARCHY_SCHEMA, build_playbook,
-    build_value_hierarchy,
 )
-from valuedata.config import Settings
 from valuedata.errors import ValuedataError
-from valuedata.generate import generate
 from valuedata.playbook_report import render_playbook
 
 CONTRACT_COLUMNS = ["segment", "role_id", "kind", "item_id", "text", "rank", "odds_ratio", "q_value", "deals_with"]
-SCRIPT_ITEM = "<script>window.__pwned=1</script>Changeovers & small batches"
-SCRIPT_TITLE = "<img src=x onerror=alert(1)>IT Director"
 
 
 @dataclass
 class World:
-    """A generated input folder, its published warehouse (with playbook tables) and its truth."""
+    """A published warehouse (with the pipeline's playbook tables) and the truth planted in its inputs."""
 
     warehouse: Path
     truth: dict
@@ -37,40 +33,14 @@ class World:
     hierarchy: pl.DataFrame
 
 
-def _inject_markup(folder: Path) -> None:
-    """Put script in a map item's text and in a frequent unmapped contact title."""
-    map_file = folder / "maps" / "industrial-controls.yaml"
-    text = map_file.read_text()
-    assert '"Changeovers take too long for small batches"' in text
-    map_file.write_text(text.replace('"Changeovers take too long for small batches"', json.dumps(SCRIPT_ITEM)))
-    engagements = folder / "engagements.csv"
-    engagements.write_text(engagements.read_text().replace(",IT Director,", f",{SCRIPT_TITLE},"))
-
-
-def _table(conn: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
-    return conn.sql(f"SELECT * FROM {name}").pl()
-
-
 @pytest.fixture(scope="module")
-def world(tmp_path_factory) -> World:
-    root = tmp_path_factory.mktemp("playbook")
-    folder = root / "input"
-    generate(folder, deals=5000, seed=11)
-    _inject_markup(folder)
-    settings = Settings.resolve(folder, root / "valuedata.duckdb", root / "dashboards", "native")
-    outcome = run_pipeline(settings)
-    assert outcome.success, outcome.failure
-    with duckdb.connect(str(settings.warehouse)) as conn:
-        items = _table(conn, "core.value_map_items")
-        playbook = build_playbook(
-            _table(conn, "analytics.driver_effects"), items, _table(conn, "core.value_map_roles"), _table(conn, "core.value_map_links"),
-            _table(conn, "analytics.deal_coverage"), _table(conn, "core.engagements"),
-        )
-        hierarchy = build_value_hierarchy(playbook, items)
-        conn.execute("CREATE OR REPLACE TABLE analytics.playbook AS SELECT * FROM playbook")
-        conn.execute("CREATE OR REPLACE TABLE analytics.value_hierarchy AS SELECT * FROM hierarchy")
-    truth = json.loads((folder / "_truth" / "truth.json").read_text())
-    return World(settings.warehouse, truth, playbook, hierarchy)
+def world(seeds) -> World:
+    """The worked example, with markup in a few texts, as the pipeline published it."""
+    with duckdb.connect(str(seeds.warehouse), read_only=True) as conn:
+        playbook = conn.sql("SELECT * FROM analytics.playbook").pl()
+        hierarchy = conn.sql("SELECT * FROM analytics.value_hierarchy").pl()
+    truth = json.loads((REPO / "seeds" / "_truth" / "truth.json").read_text())
+    return World(seeds.warehouse, truth, playbook, hierarchy)
 
 
 @pytest.fixture
@@ -83,7 +53,6 @@ def _row(playbook: pl.DataFrame, segment: str, kind: str, item_id: str) -> dict:
     return playbook.filter(segment=segment, kind=kind, item_id=item_id).row(0, named=True)
 
 
-@pytest.mark.slow
 def test_playbook_follows_the_contract(world):
     playbook = world.playbook
     assert playbook.columns[: len(CONTRACT_COLUMNS)] == CONTRACT_COLUMNS
@@ -96,7 +65,6 @@ def test_playbook_follows_the_contract(world):
     assert all(r == list(range(1, n + 1)) for r, n in ranks.select("rank", "n").iter_rows())
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("segment", ["discrete-manufacturing", "food-processing"])
 def test_planted_drivers_rank_first(world, segment):
     drivers = world.truth["segments"][segment]["drivers"]
@@ -107,7 +75,6 @@ def test_planted_drivers_rank_first(world, segment):
     assert _row(world.playbook, segment, "role", drivers["role"])["role_rank"] == 1
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("segment", ["discrete-manufacturing", "food-processing"])
 def test_losing_value_proposition_is_last_and_flagged(world, segment):
     item_id = world.truth["segments"][segment]["negative"]
@@ -118,7 +85,6 @@ def test_losing_value_proposition_is_last_and_flagged(world, segment):
     assert "multiplied by 0." in row["evidence"] and "a clear effect" in row["evidence"]
 
 
-@pytest.mark.slow
 def test_question_value_includes_what_it_surfaces(world):
     segment = "discrete-manufacturing"
     question = _row(world.playbook, segment, "question", world.truth["segments"][segment]["drivers"]["question"])
@@ -127,7 +93,6 @@ def test_question_value_includes_what_it_surfaces(world):
     assert re.search(r"Asked in [\d,]+ meetings\. \d+% of those meetings brought up an issue", question["evidence"])
 
 
-@pytest.mark.slow
 def test_value_hierarchy_rolls_wins_up_to_the_drivers_objectives(world):
     hierarchy = world.hierarchy
     assert dict(hierarchy.schema) == VALUE_HIERARCHY_SCHEMA
@@ -139,7 +104,6 @@ def test_value_hierarchy_rolls_wins_up_to_the_drivers_objectives(world):
         assert issue["rank"] == 1 and truth["drivers"]["value_proposition"] in issue["inputs"]
 
 
-@pytest.mark.slow
 def test_markdown_playbook_reads_top_down(conn, world):
     segment = "discrete-manufacturing"
     drivers = world.truth["segments"][segment]["drivers"]
@@ -155,7 +119,6 @@ def test_markdown_playbook_reads_top_down(conn, world):
     assert not re.search(r"(?<!\\)<script", text) and "\\<script\\>" in text
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("segment", ["discrete-manufacturing", "food-processing"])
 def test_brief_names_the_planted_drivers_in_the_maps_words(conn, world, segment):
     truth = world.truth["segments"][segment]
@@ -176,7 +139,6 @@ def test_brief_names_the_planted_drivers_in_the_maps_words(conn, world, segment)
             assert "look-alike" in text.split(f"| {flagged['text']} |", 1)[1].split("\n", 1)[0]
 
 
-@pytest.mark.slow
 def test_not_clear_says_why_in_plain_words(world):
     unclear = world.playbook.filter(pl.col("odds_ratio").is_not_null() & ~pl.col("significant"))
     for row in unclear.iter_rows(named=True):
@@ -187,7 +149,6 @@ def test_not_clear_says_why_in_plain_words(world):
             assert "its interval includes 1, so no effect at all fits the deals too" in row["evidence"], row
 
 
-@pytest.mark.slow
 def test_role_playbook_shows_one_role(conn, world):
     segment = "discrete-manufacturing"
     role = _row(world.playbook, segment, "role", world.truth["segments"][segment]["drivers"]["role"])
@@ -197,18 +158,16 @@ def test_role_playbook_shows_one_role(conn, world):
     assert render_playbook(conn, segment, role["role_id"]) == text
 
 
-@pytest.mark.slow
 def test_html_is_escaped_and_self_contained(conn, world):
     html = render_playbook(conn, "discrete-manufacturing", fmt="html")
     assert html.startswith("<!doctype html>") and html.rstrip().endswith("</html>")
     assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;Changeovers &amp; small batches" in html
-    assert "&lt;img src=x onerror=alert(1)&gt;IT Director" in html
-    assert "<script" not in html.lower() and "<img" not in html.lower()
+    assert "&lt;b&gt;IT Director&lt;/b&gt;" in html
+    assert not re.search(r"<script|<img|<b>it director", html.lower())
     assert not re.search(r"<link|@import|url\(|https?://", html)
     assert "script-src" not in html and "default-src 'none'" in html
 
 
-@pytest.mark.slow
 def test_unknown_segment_role_or_format_names_the_valid_ones(conn):
     with pytest.raises(ValuedataError, match="discrete-manufacturing, food-processing"):
         render_playbook(conn, "retail")

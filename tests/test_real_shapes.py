@@ -1,43 +1,33 @@
-"""Every real CRM shape runs through the real CLI, and the warehouse tells the truth about it.
+"""Every real CRM shape runs through the real pipeline, and the warehouse tells the truth about it.
 
-Each shape of tests/shapes.py is written to disk and run once (`valuedata run`); the tests read
-the published warehouse. The truths are planted, so the assertions name what a correct analysis
-must find: statuses from the documented vocabulary, attribute effects against a named reference,
-leaky columns left out, honest cross-validation folds, calibration in the large, no coaching on
-one deal and no drivers in coin flips.
+Each shape of tests/shapes.py is written to disk and run once per session; the tests read the
+published warehouse. The truths are planted, so the assertions name what a correct analysis must
+find: statuses from the documented vocabulary, attribute effects against a named reference, leaky
+columns left out, honest cross-validation folds, calibration in the large, no coaching on one deal
+and no drivers in coin flips.
 """
 
 from __future__ import annotations
 
 import pytest
 from conftest import query
-from shapes import SHAPES, ShapeRun, run_shape
-
-pytestmark = pytest.mark.slow
+from shapes import SHAPES, ShapeRun, shared_run
 
 STATUSES = {"estimated", "reference", "not_enough_data", "separation", "collinear"}
 WELL_POPULATED = 100
 CALIBRATION_POINTS = 0.02
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The run of a named shape, made once per module."""
-    made: dict[str, ShapeRun] = {}
-
-    def get(name: str) -> ShapeRun:
-        if name not in made:
-            made[name] = run_shape(name, tmp_path_factory.mktemp(name))
-        return made[name]
-
-    return get
+@pytest.fixture(scope="session")
+def runs(worlds):
+    """The run of a named shape, made once per test session."""
+    return lambda name: shared_run(worlds, name)
 
 
 def published(runs, name: str) -> ShapeRun:
     """A shape's run, which must have succeeded before anything is read from its warehouse."""
     run = runs(name)
-    failures = [line for line in run.output.splitlines() if "✗" in line or "error" in line]
-    assert run.returncode == 0, f"{name}: valuedata run exited {run.returncode}: " + "\n".join(failures)
+    assert run.failure is None, f"{name}: the pipeline run failed: {run.failure}"
     return run
 
 

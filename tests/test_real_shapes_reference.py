@@ -16,13 +16,12 @@ import polars as pl
 import pytest
 import statsmodels.api as sm
 from conftest import query
-from shapes import Shape, ShapeRun, run_shape
+from shapes import Shape, ShapeRun, shared_run
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 pytestmark = [
-    pytest.mark.slow,
     # scikit-learn's own joblib use warns about its configuration on every fit; nothing of ours
     pytest.mark.filterwarnings("ignore:`sklearn.utils.parallel.delayed` should be used:UserWarning"),
 ]
@@ -31,19 +30,18 @@ RELATIVE_TOLERANCE = 1e-4
 AUC_MARGIN = 0.01
 
 
-@pytest.fixture(scope="module")
-def one_of(tmp_path_factory) -> ShapeRun:
-    return succeeded(run_shape("one_of", tmp_path_factory.mktemp("one_of")))
+@pytest.fixture(scope="session")
+def one_of(worlds) -> ShapeRun:
+    return succeeded(shared_run(worlds, "one_of"))
 
 
-@pytest.fixture(scope="module")
-def attributes(tmp_path_factory) -> ShapeRun:
-    return succeeded(run_shape("attributes", tmp_path_factory.mktemp("attributes")))
+@pytest.fixture(scope="session")
+def attributes(worlds) -> ShapeRun:
+    return succeeded(shared_run(worlds, "attributes"))
 
 
 def succeeded(run: ShapeRun) -> ShapeRun:
-    failures = [line for line in run.output.splitlines() if "✗" in line or "error" in line]
-    assert run.returncode == 0, f"{run.shape.name}: valuedata run exited {run.returncode}: " + "\n".join(failures)
+    assert run.failure is None, f"{run.shape.name}: the pipeline run failed: {run.failure}"
     return run
 
 

@@ -16,14 +16,15 @@ from scipy import linalg, stats
 
 from pipelines.run import run_pipeline
 from valuedata.analysis.coaching import coaching_lines
-from valuedata.analysis.drivers import compute_drivers
-from valuedata.analysis.reps import RepAnalyses, closed_deals
+from valuedata.analysis.reps import REP_TABLES, RepAnalyses, closed_deals
 from valuedata.analysis.reps.expected import MIX_GRID, behaviour_grid
 from valuedata.analysis.reps.gaps import GAPS_SCHEMA
 from valuedata.analysis.reps.heterogeneity import HETEROGENEITY_SCHEMA, pearson_test, score_test
 from valuedata.analysis.reps.prior import fit_beta_prior
 from valuedata.analysis.reps.scorecard import SCORECARD_SCHEMA, THOROUGHNESS_SCHEMA
 from valuedata.analysis.scored import score_groups
+from valuedata.analysis.stored_models import load_models
+from valuedata.analysis.tables import MapTables, modelling_deals
 from valuedata.config import Settings
 from valuedata.generate import generate
 
@@ -67,34 +68,24 @@ def _add_new_hires(folder: Path) -> None:
                        .otherwise(pl.col("rep_id"))).write_csv(folder / "deals.csv")
 
 
-def _frames(warehouse: Path) -> tuple[pl.DataFrame, ...]:
-    """The frames the warehouse holds: coverage joined with deal attributes, map tables, reps."""
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        attributes = [name for (name,) in conn.execute("SELECT name FROM core.deal_attributes").fetchall()]
-        extra = "".join(f', d."{a}"' for a in attributes)
-        deals = conn.sql(f"SELECT c.*{extra} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id)").pl()
-        tables = ("value_map_items", "value_map_roles", "reps")
-        items, roles, reps = (conn.sql(f"SELECT * FROM core.{t}").pl() for t in tables)
-    return deals, items, roles, reps, attributes
-
-
 def _analyse(root: Path, world: str, new_hires: bool = False) -> Analysed:
+    """The world through the real pipeline; the rep tables as the pipeline wrote them, with their inputs."""
     folder = root / "input"
     generate(folder, deals=6000, seed=42, world=world)
     if new_hires:
         _add_new_hires(folder)
     outcome = run_pipeline(Settings.resolve(folder, root / "valuedata.duckdb", root / "dashboards"))
     assert outcome.success, outcome.failure
-    deals, items, roles, reps, attributes = _frames(root / "valuedata.duckdb")
-    models = compute_drivers(deals, items, roles, attributes)[2]
+    with duckdb.connect(str(root / "valuedata.duckdb"), read_only=True) as conn:
+        deals, maps, models = modelling_deals(conn), MapTables.read(conn), load_models(conn)
+        card, heterogeneity, gaps, thoroughness = (
+            conn.sql(f"SELECT * FROM analytics.{t}").pl() for t in REP_TABLES)
     truth = json.loads((folder / "_truth" / "truth.json").read_text())
     true_rates = (
         closed_deals(deals).join(pl.read_csv(folder / "_truth" / "deal_truth.csv"), on="deal_id")
         .group_by("rep_id").agg(true_rate=pl.col("true_win_probability").mean())
     )
-    rep = RepAnalyses(deals, models, items, roles, reps)
-    return Analysed(deals, items, roles, models, truth, true_rates, rep.rep_scorecard, rep.rep_gaps,
-                    rep.rep_heterogeneity, rep.rep_thoroughness)
+    return Analysed(deals, maps.items, maps.roles, models, truth, true_rates, card, gaps, heterogeneity, thoroughness)
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +106,6 @@ def _habits(truth: dict) -> dict[str, tuple[str, set[str]]]:
 # --- contract and shapes ---------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_frames_follow_the_contract(planted):
     assert planted.card.columns[: len(CONTRACT_SCORECARD)] == CONTRACT_SCORECARD
     assert dict(planted.card.schema) == SCORECARD_SCHEMA
@@ -129,7 +119,6 @@ def test_frames_follow_the_contract(planted):
     assert planted.thoroughness.select("rep_id", "segment").is_duplicated().sum() == 0
 
 
-@pytest.mark.slow
 def test_rates_and_intervals_are_consistent(planted):
     card = planted.card.filter(pl.col("closed_deals") > 0)
     assert (card["wins"] <= card["closed_deals"]).all()
@@ -143,7 +132,6 @@ def test_rates_and_intervals_are_consistent(planted):
     assert (ranked["rank_ci_low"] <= ranked["rank"]).all() and (ranked["rank"] <= ranked["rank_ci_high"]).all()
 
 
-@pytest.mark.slow
 def test_expected_and_mix_rates_average_to_the_team(planted):
     card = planted.card.filter(pl.col("modelled_deals") > 0)
     weights = card["modelled_deals"] / card["modelled_deals"].sum()
@@ -156,7 +144,6 @@ def test_expected_and_mix_rates_average_to_the_team(planted):
 # --- reps rank like their planted habits ---------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_strong_reps_rank_above_weak_reps(planted):
     strong = planted.truth["reps_habits"]["strong_reps"]
     weak = list(_habits(planted.truth))
@@ -167,14 +154,12 @@ def test_strong_reps_rank_above_weak_reps(planted):
     assert all(planted.rep(r)["top_performer"] is False for r in weak)
 
 
-@pytest.mark.slow
 def test_scorecard_tracks_the_true_rep_win_rates(planted):
     card = planted.card.filter(~pl.col("small_sample")).join(planted.true_rates, on="rep_id")
     assert stats.spearmanr(card["win_rate_shrunk"], card["true_rate"]).statistic > 0.5
     assert stats.spearmanr(card["expected_win_rate"], card["true_rate"]).statistic > 0.8
 
 
-@pytest.mark.slow
 def test_planted_reps_differ_and_behaviours_explain_it(planted):
     row = planted.heterogeneity.row(0, named=True)
     assert row["p_value"] < 0.01 and row["df"] == row["reps"] - 1
@@ -183,7 +168,6 @@ def test_planted_reps_differ_and_behaviours_explain_it(planted):
     assert planted.card["reps_differ"].all()
 
 
-@pytest.mark.slow
 def test_each_weak_rep_top_gap_is_its_planted_habit(planted):
     for rep_id, (kind, habit_items) in _habits(planted.truth).items():
         gap = planted.top_gap(rep_id)
@@ -191,13 +175,11 @@ def test_each_weak_rep_top_gap_is_its_planted_habit(planted):
         assert gap["significant"] and gap["contribution"] > 0.01 and gap["rep_rate"] < gap["top_rate"] / 3
 
 
-@pytest.mark.slow
 def test_strong_reps_have_nothing_to_coach(planted):
     strong = planted.truth["reps_habits"]["strong_reps"]
     assert planted.gaps.filter(pl.col("rep_id").is_in(strong) & pl.col("significant")).is_empty()
 
 
-@pytest.mark.slow
 def test_gaps_without_evidence_are_never_coached(planted):
     gaps = planted.gaps
     assert gaps.filter(pl.col("significant") & ~pl.col("driver_significant")).is_empty()
@@ -211,7 +193,6 @@ def test_gaps_without_evidence_are_never_coached(planted):
     assert (both["rank_flagged"] < both["rank"]).all()  # coachable gaps rank first
 
 
-@pytest.mark.slow
 def test_thoroughness_separates_strong_and_weak_reps(planted):
     frame = planted.thoroughness
     strong = frame.filter(pl.col("rep_id").is_in(planted.truth["reps_habits"]["strong_reps"]))
@@ -226,7 +207,6 @@ def test_thoroughness_separates_strong_and_weak_reps(planted):
 # --- small samples --------------------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_small_reps_are_flagged_shrunk_and_not_ranked(planted):
     hire, idle = planted.rep(NEW_HIRE), planted.rep(NO_DEALS)
     assert hire["closed_deals"] == NEW_HIRE_DEALS and hire["small_sample"] and hire["rank"] is None
@@ -243,7 +223,6 @@ def test_small_reps_are_flagged_shrunk_and_not_ranked(planted):
     ]
 
 
-@pytest.mark.slow
 def test_without_models_only_raw_rates_are_reported(planted):
     unmodelled = RepAnalyses(planted.deals, {}, planted.items, planted.roles, planted.card.select("rep_id"))
     card = unmodelled.rep_scorecard
@@ -263,7 +242,6 @@ def _text(analysed: Analysed, kind: str, item_id: str) -> str:
     return analysed.items.filter((pl.col("kind") == kind) & (pl.col("item_id") == item_id))["text"][0]
 
 
-@pytest.mark.slow
 def test_coaching_speaks_the_map_words(planted):
     starts = {"role": "Meet the {}: you met them on ", "value_proposition": "Present: '{}': you presented it on ",
               "question": "Ask: '{}': you asked it on "}
@@ -281,7 +259,6 @@ def test_coaching_speaks_the_map_words(planted):
 # --- a world where reps do not differ -----------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_flat_reps_do_not_differ_and_nothing_is_coached(flat):
     row = flat.heterogeneity.row(0, named=True)
     assert row["p_value"] >= 0.05 and row["residual_p_value"] >= 0.05
@@ -347,7 +324,6 @@ def test_pearson_test_matches_scipy():
     assert np.isnan(pearson_test(trials.copy(), trials)[0]) and np.isnan(pearson_test(wins[:1], trials[:1])[2])
 
 
-@pytest.mark.slow
 def test_residual_score_test_matches_statsmodels(planted):
     """Segment models stacked block-diagonally, plus rep indicators common to all: statsmodels' score test."""
     groups = score_groups(closed_deals(planted.deals), planted.models)

@@ -29,6 +29,9 @@ class Behaviour:
     pairs: dict[str, tuple[np.ndarray, np.ndarray]]  # kind -> (row, item index within kind), sorted by row
 
 
+Segment = tuple[np.ndarray, Behaviour]  # a segment's deals (indices among all deals) and their behaviour
+
+
 def rep_shifts(m: MapIndex, reps: int, habits: bool) -> tuple[np.ndarray, np.ndarray]:
     """Logit shifts per rep: on role engagement (reps x roles) and on pitching (reps x (vps + questions))."""
     role = np.zeros((reps, m.n_roles), dtype=np.float32)
@@ -58,90 +61,137 @@ def pitch_col(m: MapIndex, kind: str, item_id: str) -> int:
 def simulate(m: MapIndex, rep: np.ndarray, role_shift: np.ndarray, pitch_shift: np.ndarray,
              rng: np.random.Generator) -> Behaviour:
     """Draw roles met, items pitched, engagement rows, and issues uncovered for deals owned by ``rep``."""
-    s, n, n_roles = m.spec, len(rep), m.n_roles
-    n_vp, n_issue = len(m.ids["value_proposition"]), len(m.ids["issue"])
-    f32 = np.float32
+    engaged = _meet_roles(m, rep, role_shift, rng)
+    pitched, together = _pitch_items(m, rep, engaged, pitch_shift, rng)
+    rows = _Engagements.draw(engaged, rng)
+    deal, item = np.nonzero(pitched)
+    row = _share_driver_rows(rows.place(deal, m.pitch_owners()[item], rng), deal, item, together)
+    n_vp = len(m.ids["value_proposition"])
+    asked = item >= n_vp
+    i_row, i_item = _uncover_issues(m, rows, row[asked], item[asked] - n_vp, rng)
+    return Behaviour(_indicators(m, engaged, pitched, rows.deal[i_row], i_item), rows.deal, rows.role,
+                     _pairs(m, row, item, pitched.shape[1], i_row, i_item))
 
-    # 1. Roles met; the role look-alike copies the key player half the time (same meetings).
-    base = np.array([s.role_rates[r] for r in m.ids["role"]], dtype=f32)
-    engaged = rng.random((n, n_roles), dtype=f32) < sigmoid(logit(base) + role_shift[rep])
-    drv, look = (m.ids["role"].index(s.drivers["role"]), m.ids["role"].index(s.lookalikes["role"]))
-    copy = rng.random(n) < COPY_PROBABILITY["role"]
+
+def _meet_roles(m: MapIndex, rep: np.ndarray, role_shift: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """(deals, roles): the roles met; the role look-alike copies the key player half the time (same meetings)."""
+    base = np.array([m.spec.role_rates[r] for r in m.ids["role"]], dtype=np.float32)
+    engaged = rng.random((len(rep), m.n_roles), dtype=np.float32) < sigmoid(logit(base) + role_shift[rep])
+    drv, look = (m.ids["role"].index(m.spec.drivers["role"]), m.ids["role"].index(m.spec.lookalikes["role"]))
+    copy = rng.random(len(rep)) < COPY_PROBABILITY["role"]
     engaged[:, look] = np.where(copy, engaged[:, drv], engaged[:, look])
+    return engaged
 
-    # 2. Value propositions and questions, likelier when their role is met; look-alikes copy drivers.
-    owner = np.concatenate([m.owner["value_proposition"], m.owner["question"]])
-    p = m.pitch_rates().astype(f32) * np.where(engaged[:, owner], f32(1.0), f32(ABSENT_OWNER_FACTOR))
+
+def _pitch_items(m: MapIndex, rep: np.ndarray, engaged: np.ndarray, pitch_shift: np.ndarray,
+                 rng: np.random.Generator) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """(deals, vps + questions): the items pitched, likelier when their role is met; look-alikes copy their
+    driver. Also, per (driver, look-alike) column pair, the deals where the look-alike came with the driver."""
+    f32 = np.float32
+    p = m.pitch_rates().astype(f32) * np.where(engaged[:, m.pitch_owners()], f32(1.0), f32(ABSENT_OWNER_FACTOR))
     pitched = rng.random(p.shape, dtype=f32) < sigmoid(logit(p) + pitch_shift[rep])
-    del p
     together = {}
     for kind in ("value_proposition", "question"):
-        drv, look = pitch_col(m, kind, s.drivers[kind]), pitch_col(m, kind, s.lookalikes[kind])
-        copy = rng.random(n) < COPY_PROBABILITY[kind]
+        drv, look = pitch_col(m, kind, m.spec.drivers[kind]), pitch_col(m, kind, m.spec.lookalikes[kind])
+        copy = rng.random(len(rep)) < COPY_PROBABILITY[kind]
         pitched[:, look] = np.where(copy, pitched[:, drv], pitched[:, look])
         together[(drv, look)] = copy & pitched[:, drv]
+    return pitched, together
 
-    # 3. Engagement rows: one per role met, then extra rows with met roles or outsiders.
-    n_met = engaged.sum(1)
-    count = np.maximum(ENGAGEMENTS_MIN + rng.binomial(ENGAGEMENTS_EXTRA, 3 / 7, n), n_met)
-    start = np.cumsum(count) - count
-    row_deal = np.repeat(np.arange(n), count)
-    pos = np.arange(len(row_deal)) - start[row_deal]
-    met_deal, met_role = np.nonzero(engaged)
-    first = np.cumsum(n_met) - n_met
-    row_role = np.full(len(row_deal), -1, dtype=np.int64)
-    row_role[start[met_deal] + np.arange(len(met_deal)) - first[met_deal]] = met_role
-    extra = np.nonzero(pos >= n_met[row_deal])[0]
-    xd = row_deal[extra]
-    use_role = (n_met[xd] > 0) & (rng.random(len(extra)) >= NON_ROLE_SHARE)
-    k = first[xd] + (rng.random(len(extra)) * n_met[xd]).astype(np.int64)
-    row_role[extra] = np.append(met_role, -1)[np.where(use_role, k, len(met_role))]
 
-    # Rows of each (deal, role), to put an item in a meeting with the role that owns it.
-    rr = np.nonzero(row_role >= 0)[0]
-    keys = row_deal[rr] * n_roles + row_role[rr]
-    order = np.argsort(keys, kind="stable")
-    keys, by_role = keys[order], np.append(rr[order], 0)
+@dataclass
+class _Engagements:
+    """A segment's engagement rows: each row's deal and contact role, and where each deal's rows start."""
 
-    def place(deal: np.ndarray, role: np.ndarray) -> np.ndarray:
-        k = deal * n_roles + role
-        lo = np.searchsorted(keys, k, "left")
-        cnt = np.searchsorted(keys, k, "right") - lo
+    deal: np.ndarray
+    role: np.ndarray  # -1 = someone outside the map
+    start: np.ndarray  # per deal: its first row
+    count: np.ndarray  # per deal: how many rows
+    keys: np.ndarray  # deal * roles + role of every role row, sorted
+    by_role: np.ndarray  # the rows in ``keys`` order, plus a spare 0 so a role not met stays in bounds
+    n_roles: int
+
+    @classmethod
+    def draw(cls, engaged: np.ndarray, rng: np.random.Generator) -> _Engagements:
+        """One row per role met, then extra rows with met roles or outsiders."""
+        n, n_roles = engaged.shape
+        n_met = engaged.sum(1)
+        count = np.maximum(ENGAGEMENTS_MIN + rng.binomial(ENGAGEMENTS_EXTRA, 3 / 7, n), n_met)
+        start = np.cumsum(count) - count
+        row_deal = np.repeat(np.arange(n), count)
+        pos = np.arange(len(row_deal)) - start[row_deal]
+        met_deal, met_role = np.nonzero(engaged)
+        first = np.cumsum(n_met) - n_met
+        row_role = np.full(len(row_deal), -1, dtype=np.int64)
+        row_role[start[met_deal] + np.arange(len(met_deal)) - first[met_deal]] = met_role
+        extra = np.nonzero(pos >= n_met[row_deal])[0]
+        xd = row_deal[extra]
+        use_role = (n_met[xd] > 0) & (rng.random(len(extra)) >= NON_ROLE_SHARE)
+        k = first[xd] + (rng.random(len(extra)) * n_met[xd]).astype(np.int64)
+        row_role[extra] = np.append(met_role, -1)[np.where(use_role, k, len(met_role))]
+        rr = np.nonzero(row_role >= 0)[0]
+        keys = row_deal[rr] * n_roles + row_role[rr]
+        order = np.argsort(keys, kind="stable")
+        return cls(row_deal, row_role, start, count, keys[order], np.append(rr[order], 0), n_roles)
+
+    def place(self, deal: np.ndarray, role: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A random row of each deal with the item's owner role, or any row of the deal if that role was not met."""
+        k = deal * self.n_roles + role
+        lo = np.searchsorted(self.keys, k, "left")
+        cnt = np.searchsorted(self.keys, k, "right") - lo
         u = rng.random(len(deal))
         own = (role >= 0) & (cnt > 0)
-        return np.where(own, by_role[lo + (u * cnt).astype(np.int64)], start[deal] + (u * count[deal]).astype(np.int64))
+        anywhere = self.start[deal] + (u * self.count[deal]).astype(np.int64)
+        return np.where(own, self.by_role[lo + (u * cnt).astype(np.int64)], anywhere)
 
-    pd_, pi = np.nonzero(pitched)
-    prow = place(pd_, owner[pi])
+
+def _share_driver_rows(row: np.ndarray, deal: np.ndarray, item: np.ndarray,
+                       together: dict[tuple[int, int], np.ndarray]) -> np.ndarray:
+    """Rows of the pitched (deal, item) pairs, with a look-alike that came with its driver moved to the
+    driver's row (the same engagement)."""
     for (drv, look), both in together.items():
-        drv_row = np.zeros(n, dtype=np.int64)
-        sel = pi == drv
-        drv_row[pd_[sel]] = prow[sel]
-        sel = (pi == look) & both[pd_]
-        prow[sel] = drv_row[pd_[sel]]
+        drv_row = np.zeros(len(both), dtype=np.int64)
+        sel = item == drv
+        drv_row[deal[sel]] = row[sel]
+        sel = (item == look) & both[deal]
+        row[sel] = drv_row[deal[sel]]
+    return row
 
-    # 4. Issues: each asked question records the issues it uncovers in the same row; plus spontaneous ones.
-    asked = pi >= n_vp
-    q_row, q = prow[asked], pi[asked] - n_vp
+
+def _uncover_issues(m: MapIndex, rows: _Engagements, q_row: np.ndarray, q: np.ndarray,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(row, issue) of every issue recorded: each asked question records the issues it uncovers in its row,
+    plus spontaneous ones; an issue recorded twice in one row counts once."""
+    n_issue = len(m.ids["issue"])
     cnt = np.diff(m.uncovers_ptr)[q]
     src = np.repeat(np.arange(len(q)), cnt)
     issue = m.uncovers_idx[m.uncovers_ptr[q][src] + np.arange(len(src)) - np.repeat(np.cumsum(cnt) - cnt, cnt)]
     keep = rng.random(len(issue)) < UNCOVER_PROBABILITY
-    sd, si = np.nonzero(rng.random((n, n_issue), dtype=f32) < SPONTANEOUS_ISSUE_RATE)
-    i_key = np.sort(np.concatenate([q_row[src][keep], place(sd, m.owner["issue"][si])]) * n_issue
+    sd, si = np.nonzero(rng.random((len(rows.start), n_issue), dtype=np.float32) < SPONTANEOUS_ISSUE_RATE)
+    i_key = np.sort(np.concatenate([q_row[src][keep], rows.place(sd, m.owner["issue"][si], rng)]) * n_issue
                     + np.concatenate([issue[keep], si]))
-    i_key = i_key[np.diff(i_key, prepend=-1) != 0]  # an issue recorded twice in one row counts once
-    i_row, i_item = i_key // n_issue, i_key % n_issue
+    i_key = i_key[np.diff(i_key, prepend=-1) != 0]
+    return i_key // n_issue, i_key % n_issue
 
-    indicators = np.zeros((n, n_roles + n_vp + n_issue + len(m.ids["question"])), dtype=bool)
+
+def _indicators(m: MapIndex, engaged: np.ndarray, pitched: np.ndarray, issue_deal: np.ndarray,
+                issue: np.ndarray) -> np.ndarray:
+    """The deal-level indicator matrix: roles met, vps pitched, issues recorded, questions asked."""
+    n_roles, n_vp, n_issue = m.n_roles, len(m.ids["value_proposition"]), len(m.ids["issue"])
+    indicators = np.zeros((len(engaged), n_roles + n_vp + n_issue + len(m.ids["question"])), dtype=bool)
     indicators[:, :n_roles] = engaged
     indicators[:, n_roles:n_roles + n_vp] = pitched[:, :n_vp]
-    indicators[row_deal[i_row], n_roles + n_vp + i_item] = True
+    indicators[issue_deal, n_roles + n_vp + issue] = True
     indicators[:, n_roles + n_vp + n_issue:] = pitched[:, n_vp:]
+    return indicators
 
-    p_key = np.sort(prow * pitched.shape[1] + pi)
-    p_row, p_item = p_key // pitched.shape[1], p_key % pitched.shape[1]
+
+def _pairs(m: MapIndex, row: np.ndarray, item: np.ndarray, width: int, i_row: np.ndarray,
+           i_item: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per kind, (row, item index within kind) of every recorded item, sorted by row."""
+    n_vp = len(m.ids["value_proposition"])
+    p_key = np.sort(row * width + item)
+    p_row, p_item = p_key // width, p_key % width
     vp = p_item < n_vp
-    pairs = {"value_proposition": (p_row[vp], p_item[vp]), "issue": (i_row, i_item),
-             "question": (p_row[~vp], p_item[~vp] - n_vp)}
-    return Behaviour(indicators, row_deal, row_role, pairs)
+    return {"value_proposition": (p_row[vp], p_item[vp]), "issue": (i_row, i_item),
+            "question": (p_row[~vp], p_item[~vp] - n_vp)}

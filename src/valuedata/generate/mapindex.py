@@ -9,9 +9,7 @@ from importlib.resources import files
 import numpy as np
 import yaml
 
-from .spec import ITEM_RATE_RANGE, KINDS, SegmentSpec
-
-_KEYS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
+from .spec import DRIVER_BETA, ITEM_COLUMNS, ITEM_RATE_RANGE, KINDS, NEGATIVE_BETA, SegmentSpec
 
 
 @dataclass
@@ -42,6 +40,18 @@ class MapIndex:
     def columns(self) -> list[tuple[str, str]]:
         return [(kind, item) for kind in KINDS for item in self.ids[kind]]
 
+    def betas(self) -> np.ndarray:
+        """The planted log-odds effect of each indicator column (0 for all but drivers and the price-led pitch)."""
+        beta = np.zeros(len(self.columns()))
+        for kind, item in self.spec.drivers.items():
+            beta[self.col(kind, item)] = DRIVER_BETA[kind]
+        beta[self.col("value_proposition", self.spec.negative)] = NEGATIVE_BETA
+        return beta
+
+    def pitch_owners(self) -> np.ndarray:
+        """Index of the role that owns each value proposition then question (the order of ``pitch_rates``)."""
+        return np.concatenate([self.owner["value_proposition"], self.owner["question"]])
+
     def pitch_rates(self) -> np.ndarray:
         """Rate of each value proposition then question when its role is engaged (hash of the id, or planted)."""
         items = self.ids["value_proposition"] + self.ids["question"]
@@ -57,7 +67,7 @@ def load_map(spec: SegmentSpec) -> MapIndex:
     roles = doc["roles"]
     ids: dict[str, list[str]] = {"role": [r["role_id"] for r in roles]}
     owner: dict[str, np.ndarray] = {}
-    for kind, key in _KEYS.items():
+    for kind, key in ITEM_COLUMNS.items():
         pairs = [(j, item["id"]) for j, r in enumerate(roles) for item in r[key]]
         ids[kind] = [i for _, i in pairs]
         owner[kind] = np.array([j for j, _ in pairs], dtype=np.int64)

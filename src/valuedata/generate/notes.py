@@ -16,9 +16,9 @@ import polars as pl
 import yaml
 
 from .mapindex import MapIndex
+from .spec import ITEM_COLUMNS
 
 WORDINGS = ("shared", "split")
-KIND_COLUMNS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
 
 # (before, after) the item's phrasing, per bank and kind.
 FRAMES = {
@@ -81,7 +81,7 @@ def item_texts(m: MapIndex) -> dict[str, list[str]]:
     """Item text per engagement kind, in the map's order (as ``m.ids``)."""
     doc = yaml.safe_load(m.raw)
     out = {}
-    for kind, column in KIND_COLUMNS.items():
+    for kind, column in ITEM_COLUMNS.items():
         field = "statement" if kind == "value_proposition" else "text"
         out[kind] = [item[field] for role in doc["roles"] for item in role[column]]
     return out
@@ -103,41 +103,60 @@ def write_notes(eng: pl.DataFrame, pairs: pl.DataFrame, maps: list[MapIndex], ma
     bank_b = notes_only if wording == "split" else rng.random(n) < 0.5
     catalogue = _catalogue(maps)
     pairs = pairs.with_columns(pl.Series("map", map_of_row[pairs["row"].to_numpy()], dtype=pl.Int64))
+    had = pairs.join(catalogue, on=["map", "kind", "item_id"]).sort("row", "kind", "item_id")
+    mentions = _frame_mentions(_with_bank(had, bank_b), rng, negated=False)
+    negated = _negated_items(pairs, catalogue, map_of_row, bank_b, rng)
+    sentences = pl.concat([mentions, _frame_mentions(negated, rng, negated=True), _filler(n, rng)])
+    blank = pl.Series(notes_only)
+    eng = eng.with_columns(
+        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in ITEM_COLUMNS.values()),
+        _compose(sentences, n, rng).alias("notes"))
+    return eng, _mentions_truth(eng, pairs, negated, notes_only)
 
-    mention = pairs.join(catalogue, on=["map", "kind", "item_id"]).sort("row", "kind", "item_id")
-    rows = mention["row"].to_numpy()
-    mention = mention.with_columns(pl.Series("bank", np.where(bank_b[rows], "b", "a")))
-    texts = _frame_mentions(mention, rng, negated=False)
 
-    # Negated mentions of an item the engagement did not have (checked against its pairs).
-    cand = np.nonzero(rng.random(n) < NEGATED_SHARE)[0]
+def _with_bank(mentions: pl.DataFrame, bank_b: np.ndarray) -> pl.DataFrame:
+    """The mentions with the frame bank (``a`` or ``b``) of their engagement row."""
+    return mentions.with_columns(pl.Series("bank", np.where(bank_b[mentions["row"].to_numpy()], "b", "a")))
+
+
+def _negated_items(pairs: pl.DataFrame, catalogue: pl.DataFrame, map_of_row: np.ndarray, bank_b: np.ndarray,
+                   rng: np.random.Generator) -> pl.DataFrame:
+    """On a NEGATED_SHARE of engagement rows, one item of their map drawn at random, kept when the row did not
+    have it (checked against its pairs), with its phrasings and bank."""
+    cand = np.nonzero(rng.random(len(map_of_row)) < NEGATED_SHARE)[0]
+    items = catalogue.group_by("map").agg(pl.len().alias("items"))
     neg = pl.DataFrame({"row": cand, "map": map_of_row[cand]}, schema={"row": pl.Int64, "map": pl.Int64}).join(
-        catalogue.group_by("map").agg(pl.len().alias("items")), on="map")
+        items, on="map", maintain_order="left")  # the draw below goes by position: keep the rows' order
     neg = neg.with_columns(pl.Series("pick", (rng.random(neg.height) * neg["items"].to_numpy()).astype(np.int64)))
     indexed = catalogue.with_columns(pl.int_range(pl.len()).over("map").alias("pick"))
     neg = neg.join(indexed, on=["map", "pick"]).join(pairs, on=["row", "map", "kind", "item_id"], how="anti")
-    neg = neg.sort("row").with_columns(pl.Series("bank", np.where(bank_b[neg["row"].to_numpy()], "b", "a")))
-    negated = _frame_mentions(neg, rng, negated=True)
+    return _with_bank(neg.sort("row"), bank_b)
 
-    fill_rows = np.nonzero(rng.random(n) < FILLER_SHARE)[0]
-    filler = pl.DataFrame({"row": fill_rows,
-                           "text": pl.Series(FILLER).gather(rng.integers(0, len(FILLER), len(fill_rows)))})
 
-    sentences = pl.concat([texts, negated, filler])
+def _filler(n: int, rng: np.random.Generator) -> pl.DataFrame:
+    """(row, text): one filler sentence on a FILLER_SHARE of the ``n`` engagement rows."""
+    rows = np.nonzero(rng.random(n) < FILLER_SHARE)[0]
+    return pl.DataFrame({"row": rows, "text": pl.Series(FILLER).gather(rng.integers(0, len(FILLER), len(rows)))})
+
+
+def _compose(sentences: pl.DataFrame, n: int, rng: np.random.Generator) -> pl.Series:
+    """Each engagement row's note: its sentences in random order, joined by '. '; null for a row with none."""
     sentences = sentences.with_columns(pl.Series("order", rng.random(sentences.height)))
     joined = sentences.sort("row", "order").group_by("row", maintain_order=True).agg(pl.col("text").str.join(". "))
-    note = pl.repeat(None, n, dtype=pl.String, eager=True).scatter(joined["row"], joined["text"])
-    blank = pl.Series(notes_only)
-    eng = eng.with_columns(
-        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in KIND_COLUMNS.values()),
-        note.alias("notes"))
+    return pl.repeat(None, n, dtype=pl.String, eager=True).scatter(joined["row"], joined["text"])
+
+
+def _mentions_truth(eng: pl.DataFrame, pairs: pl.DataFrame, negated: pl.DataFrame,
+                    notes_only: np.ndarray) -> pl.DataFrame:
+    """engagement_items.csv: every item each engagement had (and whether its tag field lists it), then every
+    negated mention."""
     truth = pl.concat([pairs.select("row", "kind", "item_id", mention=pl.lit("item")),
-                       neg.select("row", "kind", "item_id", mention=pl.lit("negated"))]).sort("row", "mention", "kind",
-                                                                                           "item_id")
+                       negated.select("row", "kind", "item_id", mention=pl.lit("negated"))])
+    truth = truth.sort("row", "mention", "kind", "item_id")
     rows = truth["row"].to_numpy()
     truth = truth.with_columns(eng["engagement_id"].gather(truth["row"]).alias("engagement_id"),
                                pl.Series("in_field", ~notes_only[rows] & (truth["mention"] == "item").to_numpy()))
-    return eng, truth.select("engagement_id", "kind", "item_id", "mention", "in_field")
+    return truth.select("engagement_id", "kind", "item_id", "mention", "in_field")
 
 
 def _catalogue(maps: list[MapIndex]) -> pl.DataFrame:

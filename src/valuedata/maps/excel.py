@@ -170,45 +170,67 @@ def _unsaved_formulas(sheet, values: list[tuple], header: list[str], name: str, 
 def _assemble(sheets: dict[str, list[tuple[int, dict]]], book: str,
               ) -> tuple[list[dict], dict[str, dict[tuple, tuple[str, int]]], list[Problem]]:
     """Plain map dicts from the rows; where each part came from (sheet, row); problems."""
-    maps, where, problems = {}, {}, []
-    for number, row in sheets["maps"]:
-        record, row_problems = _record(row, MAP_COLUMNS, "maps", number, book)
-        problems += row_problems
+    built = _Assembly(book)
+    for sheet, columns in SHEETS.items():  # maps, then roles, then the items of roles
+        for number, row in sheets.get(sheet, []):
+            record, row_problems = _record(row, columns, sheet, number, book)
+            built.problems += row_problems
+            built.add(sheet, number, record)
+    return list(built.maps.values()), built.where, built.problems
+
+
+class _Assembly:
+    """Maps being put together from sheet rows, where each part came from, and the problems met."""
+
+    def __init__(self, book: str):
+        self.book = book
+        self.maps: dict[str, dict] = {}
+        self.where: dict[str, dict[tuple, tuple[str, int]]] = {}  # map_id -> {path in the map: (sheet, row)}
+        self.roles: dict[tuple, tuple[dict, int]] = {}  # (map_id, role_id) -> (role, its index in the map)
+        self.problems: list[Problem] = []
+
+    def add(self, sheet: str, number: int, record: dict) -> None:
+        """Place one row: a map, a role of its map, or an item of its role."""
+        if sheet == "maps":
+            self._add_map(number, record)
+            return
+        map_id = record.pop("map_id", None)
+        if map_id not in self.maps:
+            self._problem(f"sheet {sheet}, row {number}", f"map_id '{map_id}' is not in sheet maps",
+                          "use a map_id from sheet maps, or add the map there")
+        elif sheet == "roles":
+            self._add_role(map_id, number, record)
+        else:
+            self._add_item(sheet, map_id, number, record)
+
+    def _add_map(self, number: int, record: dict) -> None:
         map_id = record.get("map_id")
         if map_id is None:
-            problems.append(Problem(book, f"sheet maps, row {number}, column map_id", "is empty",
-                                    "give every map a map_id"))
-            continue
-        if map_id in maps:
-            problems.append(Problem(book, f"sheet maps, row {number}", f"map_id '{map_id}' is listed twice",
-                                    "keep one row per map"))
-            continue
-        maps[map_id] = {**record, "roles": []}
-        where[map_id] = {(): ("maps", number)}
-    roles: dict[tuple, tuple[dict, int]] = {}  # (map_id, role_id) -> (role, its index in the map)
-    for sheet in ("roles", *ITEM_COLUMNS):
-        for number, row in sheets.get(sheet, []):
-            record, row_problems = _record(row, SHEETS[sheet], sheet, number, book)
-            problems += row_problems
-            map_id, role_id = record.pop("map_id", None), record.get("role_id")
-            here = f"sheet {sheet}, row {number}"
-            if map_id not in maps:
-                problems.append(Problem(book, here, f"map_id '{map_id}' is not in sheet maps",
-                                        "use a map_id from sheet maps, or add the map there"))
-                continue
-            if sheet == "roles":
-                maps[map_id]["roles"].append(record)
-                roles[(map_id, role_id)] = (record, len(maps[map_id]["roles"]) - 1)
-                where[map_id][("roles", len(maps[map_id]["roles"]) - 1)] = (sheet, number)
-                continue
-            role, index = roles.get((map_id, record.pop("role_id", None)), (None, None))
-            if role is None:
-                problems.append(Problem(book, here, f"role_id '{role_id}' is not a role of map '{map_id}'",
-                                        "use a role_id from sheet roles for that map"))
-                continue
-            role.setdefault(sheet, []).append(record)
-            where[map_id][("roles", index, sheet, len(role[sheet]) - 1)] = (sheet, number)
-    return list(maps.values()), where, problems
+            self._problem(f"sheet maps, row {number}, column map_id", "is empty", "give every map a map_id")
+        elif map_id in self.maps:
+            self._problem(f"sheet maps, row {number}", f"map_id '{map_id}' is listed twice", "keep one row per map")
+        else:
+            self.maps[map_id] = {**record, "roles": []}
+            self.where[map_id] = {(): ("maps", number)}
+
+    def _add_role(self, map_id: str, number: int, record: dict) -> None:
+        roles = self.maps[map_id]["roles"]
+        roles.append(record)
+        self.roles[(map_id, record.get("role_id"))] = (record, len(roles) - 1)
+        self.where[map_id][("roles", len(roles) - 1)] = ("roles", number)
+
+    def _add_item(self, sheet: str, map_id: str, number: int, record: dict) -> None:
+        role_id = record.pop("role_id", None)
+        role, index = self.roles.get((map_id, role_id), (None, None))
+        if role is None:
+            self._problem(f"sheet {sheet}, row {number}", f"role_id '{role_id}' is not a role of map '{map_id}'",
+                          "use a role_id from sheet roles for that map")
+            return
+        role.setdefault(sheet, []).append(record)
+        self.where[map_id][("roles", index, sheet, len(role[sheet]) - 1)] = (sheet, number)
+
+    def _problem(self, where: str, problem: str, fix: str) -> None:
+        self.problems.append(Problem(self.book, where, problem, fix))
 
 
 def _record(row: dict, columns: tuple[str, ...], sheet: str, number: int, book: str) -> tuple[dict, list[Problem]]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ MAX_TRAINING = 5_000  # labelled notes per map to learn from; more adds time, ha
 MIN_FEATURE_NOTES = 2  # a feature must occur in this many labelled notes to be learnt
 MIN_THRESHOLD = 0.5  # never tag below an even chance, however well cross-validation separates the items:
 # a lower cut would tag notes written in wording the model never saw on a stray shared word
+THREADS = 2  # items learnt (and chunks of notes read) at once: liblinear, polars and scipy release the interpreter lock
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ def vocabulary(features: pl.DataFrame) -> pl.DataFrame:
 
 def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_matrix:
     """A binary (rows, vocabulary) matrix from (row, feature) pairs; unknown features are dropped."""
-    known = features.join(vocab, on="feature")
+    known = features.select("row", column=pl.col("feature").replace_strict(vocab["feature"], vocab["column"],
+                                                                            default=None)).drop_nulls()
     data = np.ones(known.height, dtype=np.float32)
     x = sp.csr_matrix((data, (known["row"].to_numpy(), known["column"].to_numpy())), shape=(rows, vocab.height))
     x.data[:] = 1.0  # a feature repeated in a note counts once
@@ -49,29 +52,35 @@ def design(features: pl.DataFrame, vocab: pl.DataFrame, rows: int) -> sp.csr_mat
 
 def learn(x: sp.csr_matrix, labels: np.ndarray, groups: np.ndarray) -> tuple[list[Threshold], np.ndarray, np.ndarray]:
     """Per item (a column of ``labels``): the weights fitted on every labelled note, and the threshold for
-    precision >= TARGET_PRECISION on probabilities cross-validated by deal. An item that cannot reach the
-    target even on the notes it learnt from is not cross-validated."""
+    precision >= TARGET_PRECISION on probabilities cross-validated by deal. Items are learnt THREADS at a time."""
     folds = list(GroupKFold(n_splits=min(FOLDS, len(np.unique(groups)))).split(x, groups=groups))
-    thresholds, coef, intercept = [], np.zeros((x.shape[1], labels.shape[1])), np.full(labels.shape[1], -50.0)
-    for j in range(labels.shape[1]):
-        y = labels[:, j]
-        positives = int(y.sum())
-        if positives < MIN_POSITIVES:
-            thresholds.append(Threshold(None, None, None, f"only {positives} labelled engagements list it; "
-                                                          f"{MIN_POSITIVES} are needed to learn it"))
-            continue
-        model = LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced").fit(x, y)
-        if choose_threshold(y, model.predict_proba(x)[:, 1]).threshold is None:
-            thresholds.append(Threshold(None, None, None, f"precision never reaches {TARGET_PRECISION:.2f}, even on "
-                                                          "the notes it learnt from: its notes tags are not used"))
-            continue
-        p = cross_val_predict(LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced"), x, y,
-                              cv=folds, method="predict_proba")[:, 1]
-        chosen = choose_threshold(y, p)
-        thresholds.append(chosen)
-        if chosen.threshold is not None:
-            coef[:, j], intercept[j] = model.coef_[0], model.intercept_[0]
-    return thresholds, coef, intercept
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        fitted = list(pool.map(lambda j: _learn_item(x, labels[:, j], folds), range(labels.shape[1])))
+    coef = np.zeros((x.shape[1], labels.shape[1]), dtype=np.float32)
+    intercept = np.full(labels.shape[1], -50.0, dtype=np.float32)
+    for j, (_, weights, bias) in enumerate(fitted):
+        if weights is not None:
+            coef[:, j], intercept[j] = weights, bias
+    return [t for t, _, _ in fitted], coef, intercept
+
+
+def _learn_item(x: sp.csr_matrix, y: np.ndarray, folds: list) -> tuple[Threshold, np.ndarray | None, float]:
+    """One item's threshold, and its weights when used. An item that cannot reach the target even on the
+    notes it learnt from is not cross-validated."""
+    positives = int(y.sum())
+    if positives < MIN_POSITIVES:
+        return Threshold(None, None, None, f"only {positives} labelled engagements list it; "
+                                           f"{MIN_POSITIVES} are needed to learn it"), None, 0.0
+    model = LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced").fit(x, y)
+    if choose_threshold(y, model.predict_proba(x)[:, 1]).threshold is None:
+        return Threshold(None, None, None, f"precision never reaches {TARGET_PRECISION:.2f}, even on the notes "
+                                           "it learnt from: its notes tags are not used"), None, 0.0
+    p = cross_val_predict(LogisticRegression(solver="liblinear", C=4.0, class_weight="balanced"), x, y,
+                          cv=folds, method="predict_proba")[:, 1]
+    chosen = choose_threshold(y, p)
+    if chosen.threshold is None:
+        return chosen, None, 0.0
+    return chosen, model.coef_[0], float(model.intercept_[0])
 
 
 def choose_threshold(y: np.ndarray, p: np.ndarray) -> Threshold:

@@ -11,8 +11,6 @@ whose field of that kind is empty. Field tags always stand; notes tags only add.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,9 +23,6 @@ from valuedata.tagging.text import note_features
 
 KIND_LISTS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
 MIN_LABELLED = 100  # engagements of a map whose field lists an item of a kind, to learn the kind (else: cold start)
-CHUNK = 200_000  # notes featurised at a time when tagging (bounds memory)
-THREADS = 2  # chunks tagged at once (polars, numpy and scipy release the interpreter lock)
-SEED = 20260315
 
 TAG_SCHEMA = {"engagement_id": pl.String, "deal_id": pl.String, "map_id": pl.String, "kind": pl.String,
               "item_id": pl.String, "source": pl.String, "confidence": pl.Float64}
@@ -39,11 +34,11 @@ QUALITY_SCHEMA = {"map_id": pl.String, "segment": pl.String, "kind": pl.String, 
 
 @dataclass
 class KindTagger:
-    """How one map's items of one kind are read from notes: learnt weights, or the cold-start matcher."""
+    """How one map's used items of one kind are read from notes: learnt weights, or the cold-start matcher."""
 
     kind: str
     item_ids: list[str]
-    thresholds: np.ndarray  # per item (inf when its notes tags are not used)
+    thresholds: np.ndarray  # per item
     coef: np.ndarray | None = None  # learnt: (vocabulary, items) weights
     intercept: np.ndarray | None = None
     matcher: Matcher | None = None  # cold start
@@ -60,56 +55,69 @@ class KindTagger:
 
 
 @dataclass
-class Training:
-    """The field-tagged notes of one map the models learn from (a sample when there are many)."""
+class MapTagger:
+    """How one map's notes are read: learnt once, stored in the warehouse and reused while the map and its
+    labelled engagements hold (see warehouse.py)."""
 
-    rows: pl.DataFrame
-    vocabulary: pl.DataFrame
-    x: sp.csr_matrix
+    map_id: str
+    kinds: list[KindTagger]  # the kinds with at least one used item
+    vocabulary: pl.DataFrame  # the features the learnt kinds weigh
+    quality: pl.DataFrame  # QUALITY_SCHEMA: one row per item of the map
+    labelled: int  # the map's field-tagged engagements with notes when it was learnt
 
+    @property
+    def field_kinds_read(self) -> list[str]:
+        """Tag-field columns whose emptiness alone opens an engagement to notes tags (the cold-start kinds)."""
+        return [KIND_LISTS[t.kind] for t in self.kinds if not t.learnt]
 
-def tag_notes(engagements: pl.DataFrame, items: pl.DataFrame, maps: pl.DataFrame,
-              say: Callable[[str], None] = lambda _m: None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Notes tags (TAG_SCHEMA, source 'notes') and one quality row per item (QUALITY_SCHEMA).
-
-    ``engagements``: engagement_id, deal_id, map_id, notes and the three id lists; ``items``: map_id,
-    kind, item_id, text, keywords; ``maps``: map_id, segment."""
-    tags, quality = [], []
-    engagements = engagements.with_columns(
-        field_tagged=pl.any_horizontal(pl.col(c).list.len() > 0 for c in KIND_LISTS.values()))
-    for map_id, segment in maps.select("map_id", "segment").iter_rows():
-        rows = engagements.filter((pl.col("map_id") == map_id) & (pl.col("notes").str.strip_chars() != ""))
-        map_items = items.filter(pl.col("map_id") == map_id)
-        training = _training(rows)
-        taggers = []
-        for kind in KIND_LISTS:
-            kind_items = map_items.filter(pl.col("kind") == kind)
-            if kind_items.is_empty():
-                continue
-            listing = rows.filter(pl.col(KIND_LISTS[kind]).list.len() > 0).height
-            if listing >= MIN_LABELLED:
-                tagger, rows_q = _supervised(training, kind, kind_items["item_id"].to_list())
-            else:
-                tagger, rows_q = _cold_start(kind, kind_items, map_items, listing)
-            taggers.append(tagger)
-            quality.append(rows_q.with_columns(map_id=pl.lit(map_id), segment=pl.lit(segment)))
-        say(f"{map_id}: learnt its items; reading {rows.height:,} notes")
-        with ThreadPoolExecutor(max_workers=THREADS) as pool:
-            tags += pool.map(lambda start: _apply(rows.slice(start, CHUNK), taggers, training),
-                             range(0, rows.height, CHUNK))
-        say(f"{map_id}: notes read")
-    tags_frame = pl.concat(tags) if tags else pl.DataFrame(schema=TAG_SCHEMA)
-    quality_frame = pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *quality], how="diagonal_relaxed")
-    return tags_frame.select(list(TAG_SCHEMA)), quality_frame.select(list(QUALITY_SCHEMA))
+    def tag(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """Notes tags (TAG_SCHEMA) of a chunk of the map's engagements (engagement_id, deal_id, notes and the
+        three id lists). Each distinct note is read once."""
+        if not self.kinds or chunk.is_empty():
+            return pl.DataFrame(schema=TAG_SCHEMA)
+        distinct = chunk.select("notes").unique(maintain_order=True).with_row_index("note")
+        note = chunk.select("notes").join(distinct, on="notes", how="left", maintain_order="left")["note"].to_numpy()
+        features = note_features(distinct["notes"]).collect()
+        learnt = any(t.learnt for t in self.kinds)
+        x = model.design(features, self.vocabulary, distinct.height) if learnt else None
+        field_tagged = chunk.select(pl.any_horizontal(pl.col(c).list.len() > 0 for c in KIND_LISTS.values())).to_series()
+        out = []
+        for t in self.kinds:
+            open_rows = (~field_tagged if t.learnt else chunk[KIND_LISTS[t.kind]].list.len() == 0).to_numpy()
+            rows = np.nonzero(open_rows)[0]
+            scores = t.scores(features, x, distinct.height)[note[rows]]
+            hit, hit_item = np.nonzero(scores >= t.thresholds)
+            hit_row = rows[hit]
+            out.append(pl.DataFrame({
+                "engagement_id": chunk["engagement_id"].gather(hit_row), "deal_id": chunk["deal_id"].gather(hit_row),
+                "map_id": self.map_id, "kind": t.kind,
+                "item_id": pl.Series(t.item_ids, dtype=pl.String).gather(hit_item), "source": "notes",
+                "confidence": scores[hit, hit_item].astype(np.float64)}, schema=TAG_SCHEMA))
+        return pl.concat(out)
 
 
-def _training(rows: pl.DataFrame) -> Training:
-    labelled = rows.filter(pl.col("field_tagged"))
-    if labelled.height > model.MAX_TRAINING:
-        labelled = labelled.sample(model.MAX_TRAINING, seed=SEED)
-    features = note_features(labelled["notes"]).collect()
+def learn_map(map_id: str, segment: str, map_items: pl.DataFrame, training: pl.DataFrame, listing: dict[str, int],
+              labelled: int) -> MapTagger:
+    """One map's tagger. ``map_items``: kind, item_id, text, keywords; ``training``: a sample of the map's
+    field-tagged engagements with notes (deal_id, notes, the three id lists); ``listing``: per kind, how many
+    of its engagements list an item of it; ``labelled``: how many are field-tagged."""
+    features = note_features(training["notes"]).collect()
     vocabulary = model.vocabulary(features)
-    return Training(labelled, vocabulary, model.design(features, vocabulary, labelled.height))
+    x = model.design(features, vocabulary, training.height)
+    kinds, quality = [], []
+    for kind in KIND_LISTS:
+        kind_items = map_items.filter(pl.col("kind") == kind)
+        if kind_items.is_empty():
+            continue
+        if listing.get(kind, 0) >= MIN_LABELLED:
+            tagger, rows_q = _supervised(training, x, kind, kind_items["item_id"].to_list())
+        else:
+            tagger, rows_q = _cold_start(kind, kind_items, map_items, listing.get(kind, 0))
+        if tagger.item_ids:
+            kinds.append(tagger)
+        quality.append(rows_q.with_columns(map_id=pl.lit(map_id), segment=pl.lit(segment)))
+    quality_frame = pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA), *quality], how="diagonal_relaxed")
+    return MapTagger(map_id, kinds, vocabulary, quality_frame.select(list(QUALITY_SCHEMA)), labelled)
 
 
 def _cold_start(kind: str, kind_items: pl.DataFrame, map_items: pl.DataFrame,
@@ -123,35 +131,17 @@ def _cold_start(kind: str, kind_items: pl.DataFrame, map_items: pl.DataFrame,
     return KindTagger(kind, item_ids, np.full(len(item_ids), TEXT_SHARE), matcher=matcher), quality
 
 
-def _supervised(training: Training, kind: str, item_ids: list[str]) -> tuple[KindTagger, pl.DataFrame]:
-    lists = training.rows[KIND_LISTS[kind]].to_list()
+def _supervised(training: pl.DataFrame, x: sp.csr_matrix, kind: str,
+                item_ids: list[str]) -> tuple[KindTagger, pl.DataFrame]:
+    lists = training[KIND_LISTS[kind]].to_list()
     labels = np.array([[item in listed for item in item_ids] for listed in lists], dtype=np.int8)
-    thresholds, coef, intercept = model.learn(training.x, labels, training.rows["deal_id"].to_numpy())
+    thresholds, coef, intercept = model.learn(x, labels, training["deal_id"].to_numpy())
     quality = pl.DataFrame({
-        "kind": kind, "item_id": item_ids, "method": "supervised", "labelled_engagements": training.rows.height,
+        "kind": kind, "item_id": item_ids, "method": "supervised", "labelled_engagements": training.height,
         "positives": labels.sum(0).astype(np.int64), "precision_cv": [t.precision for t in thresholds],
         "recall_cv": [t.recall for t in thresholds], "threshold": [t.threshold for t in thresholds],
         "used": [t.threshold is not None for t in thresholds], "note": [t.note for t in thresholds]},
         schema_overrides={"precision_cv": pl.Float64, "recall_cv": pl.Float64, "threshold": pl.Float64})
-    cut = np.array([t.threshold if t.threshold is not None else np.inf for t in thresholds])
-    return KindTagger(kind, item_ids, cut, coef=coef, intercept=intercept), quality
-
-
-def _apply(chunk: pl.DataFrame, taggers: list[KindTagger], training: Training) -> pl.DataFrame:
-    """Notes tags of one chunk of a map's engagements."""
-    taggers = [t for t in taggers if np.isfinite(t.thresholds).any()]
-    if not taggers:
-        return pl.DataFrame(schema=TAG_SCHEMA)
-    features = note_features(chunk["notes"]).collect()
-    x = model.design(features, training.vocabulary, chunk.height) if any(t.learnt for t in taggers) else None
-    out = []
-    for t in taggers:
-        empty = (~chunk["field_tagged"] if t.learnt else chunk[KIND_LISTS[t.kind]].list.len() == 0).to_numpy()
-        scores = t.scores(features, x, chunk.height)
-        hit_row, hit_item = np.nonzero((scores >= t.thresholds) & empty[:, None])
-        out.append(pl.DataFrame({
-            "engagement_id": chunk["engagement_id"].gather(hit_row), "deal_id": chunk["deal_id"].gather(hit_row),
-            "map_id": chunk["map_id"].gather(hit_row), "kind": t.kind,
-            "item_id": pl.Series(t.item_ids, dtype=pl.String).gather(hit_item), "source": "notes",
-            "confidence": scores[hit_row, hit_item].astype(np.float64)}, schema=TAG_SCHEMA))
-    return pl.concat(out)
+    used = [j for j, t in enumerate(thresholds) if t.threshold is not None]
+    cut = np.array([thresholds[j].threshold for j in used], dtype=np.float32)
+    return KindTagger(kind, [item_ids[j] for j in used], cut, coef=coef[:, used], intercept=intercept[used]), quality

@@ -57,42 +57,43 @@ def _flags() -> dict[str, int]:
 
 
 _FLAGS = _flags()
+_FLAG_WORDS = pl.Series(list(_FLAGS), dtype=pl.String).hash(seed=0)  # looked up by the word's hash: faster
+_FLAG_BITS = pl.Series(list(_FLAGS.values()), dtype=pl.Int64)
 
 
 def marked_words(notes: pl.Series) -> pl.LazyFrame:
     """One row per word of every note: ``row`` (position of the note), ``clause`` (a running clause
-    number), ``plain`` (the word as written) and ``mark``: PLAIN, NEGATED (after a negation word) or
-    DISMISSED (in a dismissed or hedged clause)."""
+    number), ``plain`` (the word as written), ``hash`` (of the plain word) and ``mark``: PLAIN, NEGATED
+    (after a negation word) or DISMISSED (in a dismissed or hedged clause)."""
     text = (notes.fill_null("").str.to_lowercase()
-            .str.replace_many(list(_SEPARATORS), list(_SEPARATORS.values()), leftmost=True))
-    w, row, clause, f = pl.col("plain"), pl.col("row"), pl.col("clause"), pl.col("flags")
+            .str.replace_many(list(_SEPARATORS), list(_SEPARATORS.values()), leftmost=True)) + " ."  # a note ends a clause
+    w, f = pl.col("plain"), pl.col("flags")
 
     def has(flags: pl.Expr, bit: int) -> pl.Expr:
         return (flags & bit) != 0
 
     words = (pl.LazyFrame({"plain": text.str.split(" ")}).with_row_index("row")
-             .explode("plain").filter(w != "")
-             .with_columns(flags=w.replace_strict(_FLAGS, default=0, return_dtype=pl.UInt32)))
+             .explode("plain").filter(w != "").with_columns(hash=w.hash(seed=0))
+             .with_columns(flags=pl.col("hash").replace_strict(_FLAG_WORDS, _FLAG_BITS, default=0)))
+    brk, neg = has(f, _BREAK), has(f, _NEG).cast(pl.UInt32)
     prev, prev2 = f.shift(1).fill_null(0), f.shift(2).fill_null(0)
-    words = (words.with_columns(clause=(has(f, _BREAK) | (row != row.shift(1)).fill_null(True)).cum_sum(),
-                                neg=has(f, _NEG).cast(pl.Int32))
-             .with_columns(first=(clause != clause.shift(1)).fill_null(True),
-                           last=(clause != clause.shift(-1)).fill_null(True)))
-    neg = pl.col("neg")
-    words = words.with_columns(negations_before=_running_in_clause(neg) - neg,
-                               clause_negations=_clause_total(neg))
+    words = words.with_columns(clause=brk.cum_sum(), negations=neg.cum_sum(), neg=neg)
+    negations = pl.col("negations")
+    words = words.with_columns(negations_before=negations - pl.col("neg") - _at_clause_start(negations),
+                               clause_negations=_at_clause_end(negations) - _at_clause_start(negations))
     phrase = ((prev // _PHRASE_FIRST) & (f // _PHRASE_SECOND) & 0xFF) != 0
-    trigger = (has(f, _HEDGE) | phrase | ((neg > 0) & has(prev, _BEING))
+    trigger = (has(f, _HEDGE) | phrase | ((pl.col("neg") > 0) & has(prev, _BEING))
                | (has(f, _DISMISSAL) & (has(prev, _NEG) | (has(prev, _ARTICLE) & has(prev2, _NEG))))
                | (has(f, _UP) & has(prev, _CAME) & (pl.col("clause_negations") > 0)))
-    words = words.with_columns(whole=_clause_total(trigger.cast(pl.Int32)) > 0)
-    mark = pl.when(pl.col("whole")).then(DISMISSED).when(pl.col("negations_before") > 0).then(NEGATED).otherwise(PLAIN)
-    return words.filter(~has(f, _BREAK)).select("row", "clause", "plain", mark=mark.cast(pl.UInt8))
+    words = words.with_columns(triggers=trigger.cast(pl.UInt32).cum_sum())
+    whole = _at_clause_end(pl.col("triggers")) - _at_clause_start(pl.col("triggers")) > 0
+    mark = pl.when(whole).then(DISMISSED).when(pl.col("negations_before") > 0).then(NEGATED).otherwise(PLAIN)
+    return words.with_columns(mark=mark.cast(pl.UInt8)).filter(~brk).select("row", "clause", "plain", "hash", "mark")
 
 
 def word_hash() -> pl.Expr:
     """The feature of a word of ``marked_words``: its hash, with the two lowest bits holding its mark."""
-    return pl.col("plain").hash(seed=0) // 4 * 4 + pl.col("mark").cast(pl.UInt64)
+    return pl.col("hash") // 4 * 4 + pl.col("mark").cast(pl.UInt64)
 
 
 def stem_hash() -> pl.Expr:
@@ -100,17 +101,14 @@ def stem_hash() -> pl.Expr:
     return pl.col("plain").str.slice(0, STEM_LENGTH).hash(seed=1)
 
 
-def _running_in_clause(x: pl.Expr) -> pl.Expr:
-    """Running sum of ``x`` within each clause (words are in clause order; no window grouping)."""
-    total = x.cum_sum()
-    return total - pl.when(pl.col("first")).then(total - x).forward_fill()
+def _at_clause_start(running: pl.Expr) -> pl.Expr:
+    """A running sum over the words as it stood at the break that opened each word's clause."""
+    return pl.when((pl.col("flags") & _BREAK) != 0).then(running).forward_fill().fill_null(0)
 
 
-def _clause_total(x: pl.Expr) -> pl.Expr:
-    """Sum of ``x`` over each word's clause."""
-    total = x.cum_sum()
-    return (pl.when(pl.col("last")).then(total).backward_fill()
-            - pl.when(pl.col("first")).then(total - x).forward_fill())
+def _at_clause_end(running: pl.Expr) -> pl.Expr:
+    """A running sum over the words as it stands at the break that closes each word's clause."""
+    return pl.when((pl.col("flags") & _BREAK) != 0).then(running).backward_fill()
 
 
 def note_features(notes: pl.Series) -> pl.LazyFrame:

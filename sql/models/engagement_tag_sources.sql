@@ -1,0 +1,2 @@
+CREATE OR REPLACE TABLE models.engagement_tag_sources AS SELECT engagement_id, map_id, fingerprint FROM tagging_now;
+COMMENT ON TABLE models.engagement_tag_sources IS 'What each engagement''s rows in core.engagement_tags were built from: a fingerprint of its deal, map, notes and tag fields. The next run re-tags only the engagements whose fingerprint changed (or whose map''s tagger was re-learnt) and drops the tags of engagements that are gone.';
