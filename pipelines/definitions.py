@@ -1,13 +1,14 @@
 """The Dagster code location: every asset, check, job, schedule and sensor of valuedata."""
 
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import Definitions, in_process_executor
 
 from pipelines.assets import analytics, ingest, tagging
 from pipelines.assets.dashboards import dashboards_asset
 from pipelines.assets.publish import publish_asset
 from pipelines.checks import ingest_checks
 from pipelines.freshness import freshness_audit, freshness_checks, warehouse_freshness_sensor
+from pipelines.jobs import nightly_job, weekly_refit_job
 from pipelines.resources import WarehouseResource
 from pipelines.schedules import schedules
 from pipelines.sensors import inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
@@ -20,13 +21,10 @@ warehouse_keys = [key for a in warehouse_assets for key in a.keys]
 dashboards_site = dashboards_asset(warehouse_keys)
 published = publish_asset([*warehouse_keys, *dashboards_site.keys])
 
-refresh_job = define_asset_job("refresh", selection=AssetSelection.all(), description=(
-    "Ingest the input folder, rebuild every table and publish the warehouse."))
-
 defs = Definitions(
     assets=[*warehouse_assets, dashboards_site, published],
     asset_checks=[*ingest_checks, *freshness_checks, *analytics.analytics_checks],
-    jobs=[refresh_job],
+    jobs=[weekly_refit_job, nightly_job],
     schedules=schedules,
     sensors=[inbox_sensor, inbox_archive, inbox_reject, inbox_reject_canceled, warehouse_freshness_sensor],
     resources={"warehouse": WarehouseResource()},

@@ -21,7 +21,8 @@ class WarehouseResource(ConfigurableResource):
     """Paths of a run (input folder, warehouse file, dashboards folder) and its staging connection.
 
     `batch_dir` is a folder of newly dropped exports (the inbox sensor sets it), read after the input
-    folder so that its rows supersede earlier versions. Empty values fall back to the VALUEDATA_* environment variables, then to the defaults
+    folder so that its rows supersede earlier versions. `full_rebuild` recomputes every core row from the raw
+    layer instead of only what the new files change. Empty values fall back to the VALUEDATA_* environment variables, then to the defaults
     (seeds/, warehouse/valuedata.duckdb, dashboards/out/).
     """
 
@@ -30,6 +31,7 @@ class WarehouseResource(ConfigurableResource):
     dashboards: str = ""
     source: str = ""
     batch_dir: str = ""
+    full_rebuild: bool = False
 
     _run_id: str = PrivateAttr(default="")
     _exit: ExitStack = PrivateAttr(default_factory=ExitStack)

@@ -11,6 +11,7 @@ from pipelines.definitions import defs
 from pipelines.progress import progress_logger
 from valuedata.config import Settings
 from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.refit import refit_status
 from valuedata.warehouse.sql import fetch_one
 
 PROJECT_DAGSTER_HOME = Path(__file__).resolve().parents[1] / ".dagster_home"  # the one `make dev` uses
@@ -26,12 +27,14 @@ class RunOutcome:
     summary: list[str] = field(default_factory=list)
 
 
-def run_pipeline(settings: Settings) -> RunOutcome:
-    """Run the `refresh` job on `settings`; the published warehouse changes only if every step passes."""
-    job = defs.resolve_job_def("refresh").with_logger_defs({"progress": progress_logger})
+def run_pipeline(settings: Settings, full_rebuild: bool = False, nightly: bool = False) -> RunOutcome:
+    """Run the `weekly_refit` job (every asset), or with `nightly` the `nightly` job, on `settings`; the published
+    warehouse changes only if every step passes. `full_rebuild` recomputes every core row from the raw layer,
+    not only what the new files change."""
+    job = defs.resolve_job_def("nightly" if nightly else "weekly_refit").with_logger_defs({"progress": progress_logger})
     config = {"input_dir": str(settings.input_dir), "warehouse": str(settings.warehouse),
               "dashboards": str(settings.dashboards), "source": settings.source,
-              "batch_dir": str(settings.batch_dir or "")}
+              "batch_dir": str(settings.batch_dir or ""), "full_rebuild": full_rebuild}
     with DagsterInstance.from_config(str(dagster_home())) as instance:
         result = job.execute_in_process(
             run_config={"loggers": {"progress": {}}, "resources": {"warehouse": {"config": config}}},
@@ -90,6 +93,13 @@ def _summary(settings: Settings) -> list[str]:
                 "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads WHERE run_id = ? "
                 "ORDER BY table_name", [run_id]).fetchall():
             lines.append(f"  {file}: {read:,} rows read, {loaded:,} loaded, {quarantined:,} quarantined")
+        recomputed = conn.execute("SELECT relation, full_rebuild, reason, ids FROM audit.recomputed WHERE run_id = ? "
+                                  "ORDER BY rowid", [run_id]).fetchall()
+        if recomputed:
+            counts = ", ".join(f"{relation} {ids:,}" for relation, _, _, ids in recomputed)
+            how = "full rebuild" if recomputed[0][1] else "ids recomputed"
+            lines.append(f"  {how} ({recomputed[0][2]}): {counts}")
+        lines.append(f"models: {refit_status(conn).sentence()}")
         segments = [s for (s,) in conn.execute(
             "SELECT segment FROM core.value_maps WHERE segment <> '*' ORDER BY segment").fetchall()]
     lines.append(f"warehouse:  {settings.warehouse.resolve()}")

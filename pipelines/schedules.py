@@ -1,24 +1,54 @@
-"""Schedules: the nightly full refresh and the weekly model refit, both running by default.
+"""Schedules, all running by default: the nightly run, the refit that replaces it when enough deals closed,
+and the weekly refit.
+
+`nightly_refresh` runs the `nightly` job: new files in, only what they change recomputed, open deals scored
+with the stored win models, dashboards, publish. On a night when the published warehouse holds 10% more
+closed deals than the stored models were trained on (or has no models yet), it skips, and
+`refit_when_due`, at the same time, runs `weekly_refit` instead. `weekly_refit` runs that job every week:
+everything, the models refitted.
 
 Times are cron strings in $VALUEDATA_TIMEZONE (default UTC): $VALUEDATA_NIGHTLY_CRON (default 02:00 daily)
 and $VALUEDATA_WEEKLY_CRON (default 04:00 on Sundays).
 """
 
-import os
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, SkipReason, \
+    schedule
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
+from valuedata.config import Settings
+from valuedata.warehouse.refit import REFIT_GROWTH, published_refit_status
 
 REASON_TAG = "valuedata/reason"
-TIMEZONE = os.environ.get("VALUEDATA_TIMEZONE") or "UTC"
+SETTINGS = Settings.resolve()
+_DUE = f"the published warehouse holds {REFIT_GROWTH:.0%} more closed deals than the stored win models were trained on"
 
-nightly_refresh = ScheduleDefinition(
-    name="nightly_refresh", job_name="refresh", cron_schedule=os.environ.get("VALUEDATA_NIGHTLY_CRON") or "0 2 * * *",
-    execution_timezone=TIMEZONE, default_status=DefaultScheduleStatus.RUNNING, tags={REASON_TAG: "nightly"},
-    description="Every night: ingest the input folder, rebuild every table and dashboard, publish the warehouse.")
+
+@schedule(name="nightly_refresh", job_name="nightly", cron_schedule=SETTINGS.nightly_cron,
+          execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+          description="Every night: the nightly job (new files in, only what they change recomputed, open deals "
+                      f"scored with the stored win models, dashboards, publish). Skipped when {_DUE}: "
+                      "refit_when_due runs weekly_refit instead.")
+def nightly_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+    status = published_refit_status(Settings.resolve().warehouse)
+    if status.due:
+        return SkipReason(f"{status.sentence()}: refit_when_due runs weekly_refit tonight instead")
+    return RunRequest(tags={REASON_TAG: "nightly"})
+
+
+@schedule(name="refit_when_due", job_name="weekly_refit", cron_schedule=SETTINGS.nightly_cron,
+          execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+          description=f"At the nightly time, when {_DUE} (or it has none yet): the weekly_refit job instead of "
+                      "the nightly one.")
+def refit_when_due(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
+    status = published_refit_status(Settings.resolve().warehouse)
+    if not status.due:
+        return SkipReason(f"{status.sentence()}; nightly_refresh runs the nightly job")
+    return RunRequest(tags={REASON_TAG: "refit-due"})
+
 
 weekly_refit = ScheduleDefinition(
-    name="weekly_refit", job_name="refresh", cron_schedule=os.environ.get("VALUEDATA_WEEKLY_CRON") or "0 4 * * 0",
-    execution_timezone=TIMEZONE, default_status=DefaultScheduleStatus.RUNNING, tags={REASON_TAG: "weekly-refit"},
-    description="Every week: the full refresh, tagged as the weekly refit of the win models.")
+    name="weekly_refit", job_name="weekly_refit", cron_schedule=SETTINGS.weekly_cron,
+    execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+    tags={REASON_TAG: "weekly-refit"},
+    description="Every week: the weekly_refit job, everything, the win models refitted on every closed deal.")
 
-schedules = [nightly_refresh, weekly_refit]
+schedules = [nightly_refresh, refit_when_due, weekly_refit]

@@ -9,26 +9,31 @@ from dagster import (DagsterEventType, DagsterInstance, DagsterRun, DagsterRunSt
                      SensorResult, SkipReason, run_failure_sensor, run_status_sensor, sensor)
 
 from valuedata import inbox
+from pipelines.jobs import nightly_job, weekly_refit_job
 from valuedata.config import Settings
+from valuedata.warehouse.refit import published_refit_status
 
 BATCH_TAG = "valuedata/batch"
 SENSOR_INTERVAL_SECONDS = int(os.environ.get("VALUEDATA_SENSOR_INTERVAL_SECONDS") or 30)
 _CHECK_FAILED = "DagsterAssetCheckFailedError"
 
 
-@sensor(job_name="refresh", minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
+@sensor(jobs=[nightly_job, weekly_refit_job], minimum_interval_seconds=SENSOR_INTERVAL_SECONDS, default_status=DefaultSensorStatus.RUNNING,
         description="Watches $VALUEDATA_INBOX (default inbox/): once dropped CRM exports are complete (unchanged "
                     "for $VALUEDATA_INBOX_QUIET_SECONDS, default 60, or a READY marker file is dropped, and no CSV "
-                    "ends in an unfinished line), moves them to inbox/.batches/<batch_id>/ and runs `refresh` on them.")
+                    "ends in an unfinished line), moves them to inbox/.batches/<batch_id>/ and runs `nightly` on them (`weekly_refit` while the warehouse has no "
+                    "stored win models, or 10% more closed deals than they were trained on).")
 def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
-    """Claim a complete drop as a batch and request one `refresh` run per batch not requested yet."""
+    """Claim a complete drop as a batch and request one `nightly` run per batch not requested yet."""
     folder = inbox.inbox_dir()
     cursor = inbox.InboxCursor.from_json(context.cursor)
     tick = inbox.check_inbox(folder, cursor.files, datetime.now(timezone.utc))
     if tick.rejected:
         context.log.warning(f"rejected a drop with files valuedata does not read: see {tick.rejected / inbox.REPORT}")
     batches = inbox.claimed_batches(folder)
-    requests = [_batch_run(batch) for batch in batches if batch.name not in cursor.requested]
+    waiting_batches = [batch for batch in batches if batch.name not in cursor.requested]
+    job = _job_for_batches() if waiting_batches else None
+    requests = [_batch_run(batch, job) for batch in waiting_batches]
     next_cursor = inbox.InboxCursor(tick.snapshot, tuple(batch.name for batch in batches)).to_json()
     if requests:
         return SensorResult(run_requests=requests, cursor=next_cursor)
@@ -78,10 +83,15 @@ def _reject(context: RunStatusSensorContext, problems: list[str]) -> SkipReason 
     return None
 
 
-def _batch_run(batch: Path) -> RunRequest:
+def _job_for_batches() -> str:
+    """`nightly`, unless the published warehouse is due a refit of its win models (or has none yet)."""
+    return weekly_refit_job.name if published_refit_status(Settings.resolve().warehouse).due else nightly_job.name
+
+
+def _batch_run(batch: Path, job: str) -> RunRequest:
     config = {"batch_dir": str(batch.resolve())}
     return RunRequest(run_key=batch.name, run_config={"resources": {"warehouse": {"config": config}}},
-                      tags={BATCH_TAG: batch.name})
+                      tags={BATCH_TAG: batch.name}, job_name=job)
 
 
 def _warehouse_config(run: DagsterRun) -> dict:

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS raw.loads (
     bytes BIGINT
 );
 ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS bytes BIGINT;  -- warehouses built before it was recorded
+ALTER TABLE raw.loads ADD COLUMN IF NOT EXISTS mtime_ns BIGINT;  -- the file's modification time, for the quick check
 COMMENT ON TABLE raw.loads IS 'Every CRM file ever appended to the raw layer, once per content (SHA-256): its rows are in raw.<table>_load_<seq>. raw.<table> shows the current rows (latest load wins per id); raw.<table>_all every version.';
 
 CREATE TABLE IF NOT EXISTS raw.malformed_rows (
@@ -61,6 +62,15 @@ CREATE TABLE IF NOT EXISTS audit.quarantine (
     load_seq INTEGER
 );
 COMMENT ON TABLE audit.quarantine IS 'Rows of the current inputs rejected by a rule: file, line (header = line 1), the rule broken, how to fix it (detail), the row as read (raw, JSON) and the run that read it.';
+
+CREATE TABLE IF NOT EXISTS audit.recomputed (
+    run_id VARCHAR NOT NULL,
+    relation VARCHAR NOT NULL,
+    full_rebuild BOOLEAN NOT NULL,
+    reason VARCHAR NOT NULL,
+    ids BIGINT NOT NULL
+);
+COMMENT ON TABLE audit.recomputed IS 'What each run recomputed, per relation: everything (full_rebuild, reason says why: first run, a value map changed, --full) or only the ids its new files change (ids = how many; 0 when nothing changed).';
 
 CREATE TABLE IF NOT EXISTS audit.runs (
     run_id VARCHAR NOT NULL,

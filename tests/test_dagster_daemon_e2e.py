@@ -1,4 +1,5 @@
-"""End to end: a real dagster-daemon picks up a drop from the inbox, runs `refresh` on it and archives it."""
+"""End to end: a real dagster-daemon picks up a drop from the inbox, runs `weekly_refit` on it (the warehouse has no
+stored win models yet) and archives it."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ def test_a_drop_in_the_inbox_is_loaded_and_archived(daemon: subprocess.Popen, tm
     folder = wait_for(archived, "the drop to be archived", daemon, log)
     assert not (inbox / "deals.csv").exists() and "1 loaded" in (folder / "REPORT.txt").read_text()
     with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
-        [run] = instance.get_runs(RunsFilter(job_name="refresh"))
+        [run] = instance.get_runs(RunsFilter(job_name="weekly_refit"))
         assert run.status == DagsterRunStatus.SUCCESS and run.run_id == folder.name
         assert BATCH_TAG in run.tags
     assert query(tmp_path / "warehouse" / "v.duckdb", "SELECT deal_id FROM core.deals WHERE deal_id = 'D900'") == \

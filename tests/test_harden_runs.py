@@ -62,7 +62,7 @@ def test_valuedata_run_records_into_the_dagster_instance(tmp_path, dagster_home)
     assert run_pipeline(settings).success
     with DagsterInstance.from_config(str(dagster_home)) as instance:
         runs = instance.get_runs()
-        assert runs and runs[0].job_name == "refresh" and runs[0].status == DagsterRunStatus.SUCCESS
+        assert runs and runs[0].job_name == "weekly_refit" and runs[0].status == DagsterRunStatus.SUCCESS
         event = instance.get_latest_materialization_event(__import__("dagster").AssetKey(["warehouse", "published"]))
         assert event is not None and event.run_id == runs[0].run_id
 

@@ -4,7 +4,7 @@
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
 
 from pipelines.resources import WarehouseResource
-from valuedata.ingest import steps
+from valuedata.ingest import delta, steps
 from valuedata.ingest.prepared import convert_export, record_source
 
 MAP_TABLES = ("value_maps", "value_map_roles", "value_map_items", "value_map_links")
@@ -60,16 +60,20 @@ def crm_files(context: AssetExecutionContext, warehouse: WarehouseResource):
 
 def _core_asset(table: str, deps: list[AssetKey]):
     @asset(key=["core", table], deps=[AssetKey(["raw", table]), *deps], group_name="core", kinds={"duckdb"},
-           description=f"core.{table}: validated and typed; rows breaking a rule go to audit.quarantine.")
-    def _build(warehouse: WarehouseResource) -> MaterializeResult:
+           description=f"core.{table}: validated and typed; rows breaking a rule go to audit.quarantine. "
+                       "A delta run recomputes only the ids its new files change (see docs/operations.md).")
+    def _build(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
         with warehouse.connect() as conn:
+            plan = delta.plan(conn, warehouse.full_rebuild)
             loaded = steps.build_core_table(conn, table)
-        return MaterializeResult(metadata={"rows_loaded": loaded})
+            recomputed = delta.record(conn, f"core.{table}", steps.ID_COLUMNS[table])
+        context.log.info(f"core.{table}: {recomputed:,} id(s) recomputed ({plan.reason})")
+        return MaterializeResult(metadata={"rows_loaded": loaded, "plan": plan.reason, "ids_recomputed": recomputed})
 
     return _build
 
 
-core_reps = _core_asset("reps", [])
+core_reps = _core_asset("reps", [AssetKey(["core", "value_maps"])])
 core_deals = _core_asset("deals", [AssetKey(["core", "reps"]), AssetKey(["core", "value_maps"])])
 core_engagements = _core_asset("engagements", [AssetKey(["core", "deals"]), AssetKey(["core", "value_map_roles"]),
                                                AssetKey(["core", "value_map_items"])])
@@ -110,4 +114,5 @@ def deal_coverage(warehouse: WarehouseResource) -> MaterializeResult:
     """analytics.deal_coverage: per deal, key players engaged and map items presented, uncovered, asked."""
     with warehouse.connect() as conn:
         deals = steps.build_deal_coverage(conn)
-    return MaterializeResult(metadata={"deals": deals})
+        recomputed = delta.record(conn, delta.COVERAGE, "deal_id")
+    return MaterializeResult(metadata={"deals": deals, "deals_recomputed": recomputed})

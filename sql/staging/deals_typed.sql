@@ -1,4 +1,4 @@
--- The current rows of raw.deals, cleaned and typed, with the value map of their segment
+-- The current rows of raw.deals (in a delta run, those of the ids it recomputes: temp.deals_scope), cleaned and typed, with the value map of their segment
 -- (a view of this connection: the checks and core.deals read it).
 CREATE OR REPLACE TEMP VIEW deals_typed AS
 WITH segment_maps AS (
@@ -15,6 +15,6 @@ SELECT r._load_seq, r._file, r._line,
        staging.clean(r.closed_at) AS closed_at_text, TRY_CAST(staging.clean(r.closed_at) AS DATE) AS closed_at,
        staging.clean(r.outcome) AS outcome_text, staging.outcome(staging.clean(r.outcome)) AS outcome,
        coalesce(m.map_id, star.map_id) AS map_id{{ attribute_columns }}
-FROM raw.deals r
+FROM {{ rows }} r
 LEFT JOIN segment_maps m ON m.segment_key = lower(staging.clean(r.segment))
 LEFT JOIN segment_maps star ON star.segment_key = '*';

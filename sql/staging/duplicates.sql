@@ -1,4 +1,4 @@
--- The ids that several current rows of raw.{{ table }} carry: how many different rows share each id
+-- The ids that several current rows ({{ rows }}) carry: how many different rows share each id
 -- (1 = exact copies) and the first line, which is the copy that loads.
 CREATE OR REPLACE TEMP TABLE {{ table }}_duplicates AS
 WITH dup_ids AS (
@@ -6,5 +6,5 @@ WITH dup_ids AS (
 )
 SELECT staging.clean(r.{{ id_column }}) AS {{ id_column }}, count(DISTINCT hash({{ row_struct }})) AS variants,
        min(r._line) AS first_line
-FROM raw.{{ table }} r SEMI JOIN dup_ids d ON staging.clean(r.{{ id_column }}) = d.{{ id_column }}
+FROM {{ rows }} r SEMI JOIN dup_ids d ON staging.clean(r.{{ id_column }}) = d.{{ id_column }}
 GROUP BY ALL;

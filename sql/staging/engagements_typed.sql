@@ -1,4 +1,4 @@
--- The current rows of raw.engagements, cleaned and typed, with their deal's value map
+-- The current rows of raw.engagements (in a delta run, those of the ids it recomputes), cleaned and typed, with their deal's value map
 -- (a view of this connection: the checks and core.engagements read it).
 CREATE OR REPLACE TEMP VIEW engagements_typed AS
 SELECT r._load_seq, r._file, r._line,
@@ -10,5 +10,5 @@ SELECT r._load_seq, r._file, r._line,
        staging.id_list(r.value_propositions) AS value_propositions, staging.id_list(r.issues) AS issues,
        staging.id_list(r.questions) AS questions, r.notes,
        d.deal_id IS NOT NULL AS deal_known, d.map_id
-FROM raw.engagements r
+FROM {{ rows }} r
 LEFT JOIN core.deals d ON d.deal_id = staging.clean(r.deal_id);

@@ -33,16 +33,25 @@ def _fail(message: str, code: int = 1) -> None:
 
 @app.command()
 def run(input_dir: InputOpt = None, warehouse: WarehouseOpt = None, dashboards: DashboardsOpt = None,
-        source: SourceOpt = None) -> None:
+        source: SourceOpt = None,
+        nightly: Annotated[bool, typer.Option("--nightly", help="Run the nightly job instead of every asset: load "
+                                              "the new files, recompute what they change, score open deals with "
+                                              "the win models stored by the last full run (no refit), rebuild the "
+                                              "dashboards and publish.")] = False,
+        full: Annotated[bool, typer.Option("--full", help="Recompute every core row, the quarantine and the "
+                                           "coverage from all files ever loaded, instead of only the ids the new "
+                                           "files change (a changed value map does this by itself).")] = False) -> None:
     """Run the whole pipeline once: validate and load the inputs, compute every analysis, write the
     dashboards, and publish the warehouse. Exits 0 only when every step and blocking check passed;
-    on failure the previously published warehouse is left exactly as it was."""
+    on failure the previously published warehouse is left exactly as it was. Files loaded before are
+    skipped, and only the deals, engagements and reps the new files change are checked again. With
+    --nightly, the win models are not refitted: open deals are scored with the stored ones."""
     from pipelines.run import run_pipeline
 
     settings = Settings.resolve(input_dir, warehouse, dashboards, source)
     err.print(f"valuedata: running on [bold]{settings.input_dir}[/] → {settings.warehouse}", highlight=False)
     try:
-        outcome = run_pipeline(settings)
+        outcome = run_pipeline(settings, full_rebuild=full, nightly=nightly)
     except ValuedataError as exc:
         _fail(str(exc))
     for line in outcome.summary:

@@ -93,10 +93,16 @@ def input_files(input_dir: Path, batch_dir: Path | None = None) -> list[tuple[st
 
 def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id: str) -> Load:
     """Read a file into its own raw load table unless its content is already loaded; register it.
-    The file is hashed while DuckDB reads it, unless an earlier load of the table has the same size:
-    then it may be the same content, and the hash decides first whether to read it at all.
+    A file loaded before from the same path, with the same size and modification time, is taken as
+    unchanged without reading it again (as `make` and `rsync` do). Otherwise it is hashed while DuckDB reads
+    it, unless an earlier load of the table has the same size: then it may be the same content, and the hash
+    decides first whether to read it at all.
     Rows of a CSV that cannot be split into the header's columns go to raw.malformed_rows."""
-    size = path.stat().st_size
+    stat = path.stat()
+    size, mtime = stat.st_size, stat.st_mtime_ns
+    untouched = _untouched_load(conn, table, path, size, mtime)
+    if untouched is not None:
+        return untouched
     with ThreadPoolExecutor(max_workers=1) as pool, tempfile.TemporaryDirectory(prefix="valuedata-csv-") as scratch:
         scanned = pool.submit(scan_file, path)
         if _maybe_loaded(conn, table, size):
@@ -112,8 +118,19 @@ def append_file(conn: duckdb.DuckDBPyConnection, table: str, path: Path, run_id:
         malformed = len(read.malformed) if read else 0
         if read and not (malformed == 0 and scan.lines == rows + 1) and store_physical_lines(conn, target, read, rows):
             columns += (LINEAGE_LINE,)
-    _register(conn, seq, table, str(path), scan.sha256, size, rows + malformed, columns, 2 if read else 1, run_id)
+    _register(conn, seq, table, str(path), scan.sha256, size, rows + malformed, columns, 2 if read else 1, run_id,
+              mtime)
     return Load(seq, table, str(path), scan.sha256, rows + malformed, columns, new=True)
+
+
+def _untouched_load(conn: duckdb.DuckDBPyConnection, table: str, path: Path, size: int, mtime: int) -> Load | None:
+    """The earlier load of this very file, if its size and modification time have not changed since."""
+    known = fetch_one(conn, "SELECT seq, rows_read, columns, sha256 FROM raw.loads WHERE table_name = ? AND file = ? "
+                            "AND bytes = ? AND mtime_ns = ? ORDER BY seq DESC LIMIT 1", [table, str(path), size, mtime])
+    if known is None:
+        return None
+    seq, rows, columns, sha = known
+    return Load(seq, table, str(path), sha, rows, tuple(columns), new=False)
 
 
 def _maybe_loaded(conn: duckdb.DuckDBPyConnection, table: str, size: int) -> bool:
@@ -147,26 +164,18 @@ def _next_seq(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def _register(conn: duckdb.DuckDBPyConnection, seq: int, table: str, file: str, sha: str | None, size: int | None,
-              rows: int, columns: tuple[str, ...], line_offset: int, run_id: str) -> None:
+              rows: int, columns: tuple[str, ...], line_offset: int, run_id: str, mtime: int | None = None) -> None:
     """Record a load in raw.loads."""
     conn.execute("INSERT INTO raw.loads (seq, table_name, file, sha256, bytes, rows_read, columns, line_offset, run_id, "
-                 "loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'))",
-                 [seq, table, file, sha, size, rows, list(columns), line_offset, run_id])
+                 "loaded_at, mtime_ns) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, getvariable('loaded_at'), ?)",
+                 [seq, table, file, sha, size, rows, list(columns), line_offset, run_id, mtime])
 
 
 def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """SQL for the views `raw.<table>_all` (every load's rows with _load_seq, _file, _line) and
     `raw.<table>` (the current rows: per id, only the latest load that has it)."""
-    loads = conn.execute("SELECT seq, file, columns, line_offset FROM raw.loads WHERE table_name = ? ORDER BY seq",
-                         [table]).fetchall()
-    parts = []
-    for seq, file, columns, offset in loads:
-        line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
-        name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
-            else quote_literal(file)
-        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM {load_table(table, seq)}")
-    statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + "\nUNION ALL BY NAME\n".join(parts)]
-    if len(parts) == 1:
+    statements = [f"CREATE OR REPLACE VIEW raw.{table}_all AS " + load_rows_sql(conn, table)]
+    if fetch_one(conn, "SELECT count(*) FROM raw.loads WHERE table_name = ?", [table])[0] == 1:
         return statements + [f"CREATE OR REPLACE VIEW raw.{table} AS SELECT * FROM raw.{table}_all"]
     key = f"nullif(trim(a.{quote_ident(ID_COLUMNS[table])}), '')"
     return statements + [
@@ -174,6 +183,20 @@ def view_statements(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
         f"WITH latest AS (SELECT {key} AS k, max(a._load_seq) AS m FROM raw.{table}_all a GROUP BY 1) "
         f"SELECT a.* FROM raw.{table}_all a LEFT JOIN latest l ON l.k = {key} "
         f"WHERE l.k IS NULL OR a._load_seq = l.m"]
+
+
+def load_rows_sql(conn: duckdb.DuckDBPyConnection, table: str, seqs: list[int] | None = None) -> str:
+    """SQL for the rows of a table's loads (all of them, or those numbered `seqs`), each with the lineage
+    columns _load_seq, _file and _line."""
+    loads = conn.execute("SELECT seq, file, columns, line_offset FROM raw.loads WHERE table_name = ? "
+                         "AND (? OR list_contains(?, seq)) ORDER BY seq", [table, seqs is None, seqs or []]).fetchall()
+    parts = []
+    for seq, file, columns, offset in loads:
+        line = f"TRY_CAST({quote_ident(LINEAGE_LINE)} AS BIGINT)" if LINEAGE_LINE in columns else f"rowid + {offset}"
+        name = f"coalesce({quote_ident(LINEAGE_FILE)}, {quote_literal(file)})" if LINEAGE_FILE in columns \
+            else quote_literal(file)
+        parts.append(f"SELECT *, {seq} AS _load_seq, {name} AS _file, {line} AS _line FROM {load_table(table, seq)}")
+    return "\nUNION ALL BY NAME\n".join(parts)
 
 
 def input_columns(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:

@@ -7,15 +7,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
-from valuedata.ingest.files import (ID_COLUMNS, KNOWN_COLUMNS, Load, append_file, ensure_storage, input_columns,
-                                    input_files, view_statements)
+from valuedata.ingest import delta
+from valuedata.ingest.attributes import deal_attributes, record_deal_attributes, stored_deal_attributes
+from valuedata.ingest.files import ID_COLUMNS, Load, append_file, ensure_storage, input_columns, input_files, view_statements
 from valuedata.maps import ValueMap, load_maps, map_frames
-from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
+from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, render, run_sql
 
 CRM_TABLES = ("reps", "deals", "engagements")  # in dependency order
-DEAL_COLUMNS = KNOWN_COLUMNS["deals"] + ("map_id", "_file", "_line", "_load_seq")
 
 
 @dataclass(frozen=True)
@@ -46,12 +45,15 @@ def set_run_variables(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 
 def load_value_maps(conn: duckdb.DuckDBPyConnection, input_dir: Path, batch_dir: Path | None = None) -> list[ValueMap]:
-    """Validate every map (InputError lists every problem) and write the core.value_map_* tables.
-    A batch's maps/ files replace the input folder's files of the same name."""
+    """Validate every map (InputError lists every problem) and write the core.value_map_* tables; a map that
+    differs from the one loaded before makes the run a full rebuild. A batch's maps/ files replace the input
+    folder's files of the same name."""
     maps = load_maps(input_dir / "maps", batch_dir / "maps" if batch_dir else None)
     frames = map_frames(maps)
     for name, frame in frames.items():
         conn.register(f"{name}_frame", frame)
+        if delta.differs(conn, f"core.{name}", f"{name}_frame"):
+            delta.require_full(conn, "a value map changed")
         run_sql(conn, f"core/{name}.sql")
         conn.unregister(f"{name}_frame")
     return maps
@@ -69,16 +71,22 @@ def load_raw_files(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str
 
 
 def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Type the current rows of raw.<table>, find the ones that break a rule, load the others into
-    core.<table> and set the rule-breakers aside in staging.<table>_rejected. The typed rows are a view
-    and the rule-breakers a table of this connection only: the rows are written once, into core."""
-    row_struct = _row_struct(conn, table)
-    keys = {"table": table, "id_column": ID_COLUMNS[table], "row_struct": row_struct}
-    typed_values, core_values = {}, {}
+    """Type the current rows of raw.<table> (in a delta run, only those of the ids it recomputes), find the
+    ones that break a rule, write the others into core.<table> and set the rule-breakers aside in
+    staging.<table>_rejected. The typed rows are a view and the rule-breakers a table of this connection only:
+    the rows are written once, into core."""
+    plan = delta.decided_plan(conn)
+    id_column = ID_COLUMNS[table]
+    if not plan.full:
+        delta.select_changed_ids(conn, table)
+    rows = f"raw.{table}" if plan.full else delta.build_scope(conn, table)
+    keys = {"table": table, "id_column": id_column, "row_struct": _row_struct(conn, table), "rows": rows}
+    typed_values = {"rows": rows}
+    core_values = {"write": delta.write_statement(plan, f"core.{table}", id_column, f"temp.{table}_loaded")}
     if table == "deals":
-        attributes = _deal_attributes(conn)
-        typed_values = {"attribute_columns": "".join(f", r.{quote_ident(a.source)}" for a in attributes)}
-        core_values = {"attribute_select": "".join(f", {a.select}" for a in attributes)}
+        attributes = deal_attributes(conn) if plan.full else stored_deal_attributes(conn)
+        typed_values["attribute_columns"] = "".join(f", r.{quote_ident(a.source)}" for a in attributes)
+        core_values["attribute_select"] = "".join(f", {a.select}" for a in attributes)
     run_sql(conn, f"staging/{table}_typed.sql", **typed_values)
     run_sql(conn, "staging/duplicates.sql", **keys)
     run_sql(conn, f"staging/{table}_checked.sql")
@@ -86,10 +94,13 @@ def build_core_table(conn: duckdb.DuckDBPyConnection, table: str) -> int:
         run_sql(conn, "staging/title_roles.sql")
     run_sql(conn, f"core/{table}.sql", **core_values)
     if table == "deals":
-        _record_deal_attributes(conn, attributes)
-    run_sql(conn, "staging/rejected.sql", **keys)
-    conn.execute(f"DROP TABLE temp.{table}_checked; DROP TABLE temp.{table}_duplicates; DROP VIEW temp.{table}_typed; "
-                 "DROP TABLE IF EXISTS temp.title_roles")
+        record_deal_attributes(conn, attributes)
+    malformed_scope = "TRUE" if plan.full else f"list_contains({delta.new_load_seqs(conn, table)}, m.load_seq)"
+    run_sql(conn, "staging/rejected.sql", **keys, malformed_scope=malformed_scope)
+    conn.execute(f"DROP VIEW temp.{table}_loaded; DROP TABLE temp.{table}_checked; DROP TABLE temp.{table}_duplicates; "
+                 f"DROP VIEW temp.{table}_typed; DROP TABLE IF EXISTS temp.title_roles; DROP TABLE IF EXISTS temp.{table}_scope")
+    if table == "engagements" and not plan.full:
+        delta.mark_coverage(conn)
     return fetch_one(conn, f"SELECT count(*) FROM core.{table}")[0]
 
 
@@ -113,9 +124,22 @@ def ingest_folder(conn: duckdb.DuckDBPyConnection, input_dir: Path, run_id: str)
 
 
 def record_audit(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
-    """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table."""
-    run_sql(conn, "audit/quarantine.sql", table=table)
-    run_sql(conn, "audit/loads.sql", table=table)
+    """Quarantine the current rows of raw.<table> that broke a rule and reconcile every file of the table
+    (a delta run carries the previous reconciliation over, counting only what its own files changed)."""
+    plan = delta.decided_plan(conn)
+    previous = None if plan.full else delta.previous_reconciliation(conn, table)
+    if previous:
+        delta.note_superseded(conn, table)
+    run_sql(conn, "audit/quarantine.sql", table=table,
+            scope=delta.scope_predicate(plan, f"core.{table}", "record_id"))
+    if previous:
+        new = delta.new_load_seqs(conn, table)
+        counts = render("audit/load_counts_delta.sql", table=table, previous_run=previous, new_seqs=str(new),
+                        id_column=quote_ident(ID_COLUMNS[table]), new_load_rows=delta.new_rows_sql(conn, table))
+    else:
+        counts = render("audit/load_counts_full.sql", table=table)
+    run_sql(conn, "audit/loads.sql", table=table, counts=counts)
+    conn.execute(f"DROP TABLE IF EXISTS temp.{table}_superseded")
     return _table_load(conn, table)
 
 
@@ -123,48 +147,6 @@ def _row_struct(conn: duckdb.DuckDBPyConnection, table: str) -> str:
     """SQL for the row as the user wrote it (lineage columns left out), on raw table alias `r`."""
     return "struct_pack(" + ", ".join(f"{quote_ident(c)} := r.{quote_ident(c)}"
                                       for c in input_columns(conn, table)) + ")"
-
-
-@dataclass(frozen=True)
-class DealAttribute:
-    """An extra deals column kept as a typed attribute of core.deals."""
-
-    name: str
-    source: str
-    data_type: str
-
-    @property
-    def select(self) -> str:
-        ident = quote_ident(self.source)
-        value = f"staging.clean({ident})" if self.data_type == "VARCHAR" else f"TRY_CAST(staging.clean({ident}) AS DOUBLE)"
-        return f"{value} AS {quote_ident(self.name)}"
-
-
-def _deal_attributes(conn: duckdb.DuckDBPyConnection) -> list[DealAttribute]:
-    """The extra deal columns, typed DOUBLE when every value is a number."""
-    extra = [c for c in input_columns(conn, "deals") if c not in KNOWN_COLUMNS["deals"]]
-    attributes = []
-    for column in extra:
-        ident = quote_ident(column)
-        filled, numeric = fetch_one(
-            conn, f"SELECT count(staging.clean({ident})), count(TRY_CAST(staging.clean({ident}) AS DOUBLE)) FROM raw.deals")
-        name = column if column not in DEAL_COLUMNS else f"attr_{column}"
-        attributes.append(DealAttribute(name, column, "DOUBLE" if filled and filled == numeric else "VARCHAR"))
-    return attributes
-
-
-def _record_deal_attributes(conn: duckdb.DuckDBPyConnection, attributes: list[DealAttribute]) -> None:
-    """core.deal_attributes: each attribute with how many loaded deals (core.deals, quarantined rows left out)
-    have a value."""
-    counts = fetch_one(conn, "SELECT " + ", ".join(f"count({quote_ident(a.name)})" for a in attributes)
-                       + " FROM core.deals") if attributes else ()
-    frame = pl.DataFrame([{"name": a.name, "source_column": a.source, "data_type": a.data_type,
-                           "deals_with_value": n} for a, n in zip(attributes, counts)],
-                         schema={"name": pl.String, "source_column": pl.String, "data_type": pl.String,
-                                 "deals_with_value": pl.Int64})
-    conn.register("deal_attributes_frame", frame)
-    run_sql(conn, "core/deal_attributes.sql")
-    conn.unregister("deal_attributes_frame")
 
 
 def _table_load(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
@@ -178,14 +160,25 @@ def _table_load(conn: duckdb.DuckDBPyConnection, table: str) -> TableLoad:
 
 
 def build_deal_coverage(conn: duckdb.DuckDBPyConnection) -> int:
-    """analytics.deal_coverage; returns the number of deals."""
+    """analytics.deal_coverage (in a delta run, the rows of the deals it recomputes); returns the number of deals."""
     conn.execute("SET preserve_insertion_order = false")  # lets the per-deal aggregation spill to disk
-    run_sql(conn, "analytics/deal_coverage.sql")
+    plan = delta.decided_plan(conn)
+    run_sql(conn, "analytics/deal_coverage.sql", deal_scope=delta.scope_predicate(plan, delta.COVERAGE, "deal_id"),
+            write=delta.write_statement(plan, delta.COVERAGE, "deal_id", "temp.deal_coverage_rows"))
+    conn.execute("DROP VIEW temp.deal_coverage_rows")
     conn.execute("RESET preserve_insertion_order")
     return fetch_one(conn, "SELECT count(*) FROM analytics.deal_coverage")[0]
 
 
 def build_unmapped_titles(conn: duckdb.DuckDBPyConnection) -> int:
-    """audit.unmapped_titles; returns the number of distinct unmapped titles."""
-    run_sql(conn, "audit/unmapped_titles.sql")
+    """audit.unmapped_titles (in a delta run, the titles of the engagements and deals it recomputed); returns
+    the number of distinct unmapped titles."""
+    plan = delta.decided_plan(conn)
+    if plan.full:
+        conn.execute("CREATE TABLE IF NOT EXISTS audit.unmapped_titles (title VARCHAR, engagements BIGINT, deals BIGINT, "
+                     "won_deals BIGINT, lost_deals BIGINT, segments VARCHAR[])")
+    else:
+        delta.mark_titles(conn)
+    run_sql(conn, "audit/unmapped_titles.sql", title_scope=delta.scope_predicate(plan, delta.TITLES, "e.contact_title"),
+            kept_scope=delta.scope_predicate(plan, delta.TITLES, "title"))
     return fetch_one(conn, "SELECT count(*) FROM audit.unmapped_titles")[0]

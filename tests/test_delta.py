@@ -1,0 +1,178 @@
+"""Nightly runs cost what changed: a delta run recomputes only the ids its new files reach, and leaves the
+warehouse a full reload of the same files would build."""
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import DATA, query
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
+
+# Every relation a delta run writes, with the columns that name a run rather than a result.
+COMPARED = {
+    "core.reps": (), "core.deals": (), "core.engagements": (), "core.deal_attributes": (),
+    "core.engagement_tags": (), "analytics.deal_coverage": (), "audit.unmapped_titles": (),
+    "audit.quarantine": ("run_id",),
+}
+LOAD_COUNTS = ("table_name", "file", "sha256", "load_seq", "rows_read", "rows_loaded", "rows_quarantined",
+               "rows_superseded", "reconciled")
+LATEST_RUN = "(SELECT run_id FROM audit.runs ORDER BY started_at DESC, rowid DESC LIMIT 1)"
+
+BATCH = {
+    # r2 breaks (its deals D2, D4 lose their rep, and their engagements their deal); r3 is fixed (D14 and
+    # its engagement E15 load); r1 changes a field only; r4 is new
+    "reps.csv": "rep_id,name,team,manager,region,hired_at\n"
+                "r1,Ann Lee,North,Mo,EU,2020-01-01\n"
+                "r2,Bo Chan,West,Mo,US,someday\n"
+                "r3,Cy Diaz,West,Mo,US,2022-02-02\n"
+                "r4,Di Eng,East,Mo,EU,2024-04-04\n",
+    # D3 closes; D16 moves to a segment without a map; D11's duplicate is resolved; D30 is new (rep r4);
+    # a row without an id; no `seats` column in this export
+    "deals.csv": "deal_id,account_id,account_name,segment,rep_id,amount,currency,created_at,closed_at,outcome,lead_source\n"
+                 "D3,A3,Cog,manufacturing,r1,900,USD,2025-02-01,2025-04-01,won,inbound\n"
+                 "D16,A16,Pip,retail,r1,100,USD,2025-02-01,,open,inbound\n"
+                 "D11,A11,Kit,manufacturing,r1,150,USD,2025-02-01,2025-02-20,won,inbound\n"
+                 "D30,A30,Zed,manufacturing,r4,50,USD,2025-04-01,,open,partner\n"
+                 ",A31,Nil,manufacturing,r1,50,USD,2025-04-01,,open,partner\n",
+    # E2 moves from D1 to D3; E12's duplicate is resolved; ' E5 ' (trimmed: E5) gets a role; E16 is on D16
+    # (no map any more, so its title maps to nothing); E17 has too many fields; E18 names an unknown deal
+    "engagements.csv": "engagement_id,deal_id,occurred_at,contact_id,contact_title,role_id,channel,value_propositions,issues,questions,notes\n"
+                       "E2,D3,2025-03-12,C2,Senior Maintenance Manager,,call,vp_spares,spares,,\n"
+                       "E12,D1,2025-02-10,C12,Production Manager,,meeting,,,,\n"
+                       " E5 ,D3,2025-02-10,C5,PLANT MANAGER,controller,meeting,,,,\n"
+                       "E16,D16,2025-03-01,C16,Production Manager,,call,,,,\n"
+                       "E17,D1,2025-03-01,C17,Production Manager,,call,,,,,extra\n"
+                       "E18,D77,2025-03-01,C18,Production Manager,,call,,,,\n",
+}
+
+
+def write_batch(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def run(input_dir: Path, warehouse: Path, batch: Path | None = None, full: bool = False) -> None:
+    settings = Settings.resolve(input_dir, warehouse, warehouse.parent / "dashboards", batch_dir=batch)
+    outcome = run_pipeline(settings, full_rebuild=full)
+    assert outcome.success, outcome.failure
+
+
+def rows(warehouse: Path, relation: str, left_out: tuple[str, ...]) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        columns = [c for (c,) in conn.execute(f"SELECT column_name FROM (DESCRIBE {relation})").fetchall()
+                   if c not in left_out]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        return conn.execute(f"SELECT {listed} FROM {relation} ORDER BY ALL").fetchall()
+
+
+def recomputed(warehouse: Path) -> dict[str, tuple]:
+    return {relation: (full, ids) for relation, full, ids in query(
+        warehouse, f"SELECT relation, full_rebuild, ids FROM audit.recomputed WHERE run_id = {LATEST_RUN}")}
+
+
+@pytest.fixture(scope="module")
+def delta_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The mini world loaded, then a batch loaded by a delta run; and both loaded at once into a new warehouse."""
+    tmp_path = tmp_path_factory.mktemp("delta")
+    mini_input = tmp_path / "input"
+    shutil.copytree(DATA / "mini", mini_input)
+    batch = write_batch(tmp_path / "batch", BATCH)
+    nightly = tmp_path / "nightly" / "v.duckdb"
+    run(mini_input, nightly)
+    run(mini_input, nightly, batch)
+    reload = tmp_path / "reload" / "v.duckdb"
+    run(mini_input, reload, batch)
+    return nightly, reload
+
+
+def test_a_delta_run_leaves_the_warehouse_a_full_reload_builds(delta_and_full: tuple[Path, Path]) -> None:
+    nightly, reload = delta_and_full
+    for relation, left_out in COMPARED.items():
+        assert rows(nightly, relation, left_out) == rows(reload, relation, left_out), relation
+    latest = f"SELECT {', '.join(LOAD_COUNTS)} FROM audit.loads WHERE run_id = {LATEST_RUN} ORDER BY ALL"
+    assert query(nightly, latest) == query(reload, latest)
+    # the batch did reach across tables: these would differ if the delta missed a cascade
+    deals = dict(query(nightly, "SELECT deal_id, map_id FROM core.deals"))
+    assert "D2" not in deals and "D4" not in deals and deals["D14"] == "mini-controls" and deals["D16"] is None
+    engagements = dict(query(nightly, "SELECT engagement_id, deal_id FROM core.engagements"))
+    assert engagements["E15"] == "D14" and engagements["E2"] == "D3" and "E3" not in engagements
+    assert query(nightly, "SELECT rule FROM audit.quarantine WHERE record_id = 'E4'") == [("unknown_deal",)]
+
+
+def test_the_delta_run_recomputed_only_what_the_batch_reaches(delta_and_full: tuple[Path, Path]) -> None:
+    nightly, reload = delta_and_full
+    assert recomputed(reload)["core.deals"] == (True, 6)  # every deal the reload loaded
+    # reps: the four of the batch. deals: the four with an id in the batch; D2, D4 and D12 (one of its rows),
+    # whose rep r2 went; D14, whose rep r3 came. engagements: the five of the batch with an id (E17 could not
+    # be read); E3, E4, E6 and E15, whose deals went or came. coverage: the deals recomputed, and D1 (E2 left it)
+    assert recomputed(nightly) == {
+        "core.reps": (False, 4), "core.deals": (False, 8), "core.engagements": (False, 9),
+        "analytics.deal_coverage": (False, 9)}
+
+
+def test_unchanged_input_recomputes_nothing(mini_input: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "v.duckdb"
+    run(mini_input, warehouse)
+    before = {relation: rows(warehouse, relation, ("run_id",)) for relation in COMPARED}
+    run(mini_input, warehouse)
+    assert recomputed(warehouse) == {"core.reps": (False, 0), "core.deals": (False, 0), "core.engagements": (False, 0),
+                                     "analytics.deal_coverage": (False, 0)}
+    for relation in COMPARED:
+        assert rows(warehouse, relation, ("run_id",)) == before[relation], relation
+
+
+def test_a_changed_map_or_full_rebuilds_everything(mini_input: Path, tmp_path: Path) -> None:
+    warehouse = tmp_path / "v.duckdb"
+    run(mini_input, warehouse)
+    run(mini_input, warehouse, full=True)
+    assert recomputed(warehouse)["core.engagements"] == (True, 7)  # every engagement loaded
+    assert query(warehouse, f"SELECT DISTINCT reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") == [
+        ("asked for (--full)",)]
+    controls = mini_input / "maps" / "controls.yaml"
+    controls.write_text(controls.read_text().replace('"plant manager", ', ""))
+    run(mini_input, warehouse)
+    assert query(warehouse, f"SELECT DISTINCT full_rebuild, reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") \
+        == [(True, "a value map changed")]
+    assert query(warehouse, "SELECT role_source FROM core.engagements WHERE engagement_id = 'E5'") == [("title:manager",)]
+
+
+def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(tmp_path: Path, monkeypatch) -> None:
+    """The seeds fitted once; a nightly export closing 350 open deals (10% more closed deals than the models
+    saw) is loaded without a refit, and then the nightly schedule hands the night to the refit."""
+    from dagster import DagsterInstance, build_schedule_context
+
+    from pipelines.schedules import nightly_refresh, refit_when_due
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(DATA.parents[1] / "seeds", seeds)
+    warehouse = tmp_path / "v.duckdb"
+    run(seeds, warehouse)
+    models = "SELECT segment, fitted_at, closed_deals FROM models.segment_models ORDER BY segment"
+    fitted, drivers = query(warehouse, models), rows(warehouse, "analytics.driver_effects", ())
+    trained_on = dict((s, n) for s, _, n in fitted)["*"]
+    with duckdb.connect() as conn:
+        conn.execute(f"""COPY (SELECT * REPLACE (CAST(created_at::DATE + 30 AS VARCHAR) AS closed_at, 'won' AS outcome)
+                              FROM read_csv('{seeds / "deals.csv"}', all_varchar = true)
+                              WHERE outcome = 'open' ORDER BY deal_id LIMIT 350)
+                         TO '{write_batch(tmp_path / "batch", {}) / "deals.csv"}' (HEADER)""")
+    outcome = run_pipeline(Settings.resolve(seeds, warehouse, tmp_path / "dashboards", batch_dir=tmp_path / "batch"),
+                           nightly=True)
+    assert outcome.success, outcome.failure
+    assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
+    assert recomputed(warehouse)["core.deals"] == (False, 350)
+    scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}
+    still_open = {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals WHERE outcome = 'open'")}
+    assert scored == still_open and len(still_open) == 596 - 350
+    [line] = [s for s in outcome.summary if s.startswith("models:")]
+    assert f"on {trained_on:,} closed deals; 350 more deals closed since" in line and "a refit is due now" in line
+    monkeypatch.setenv("VALUEDATA_WAREHOUSE", str(warehouse))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_schedule_context(instance=instance)
+        assert nightly_refresh.evaluate_tick(context).run_requests == []
+        [request] = refit_when_due.evaluate_tick(context).run_requests
+    assert refit_when_due.job_name == "weekly_refit" and request.tags["valuedata/reason"] == "refit-due"
