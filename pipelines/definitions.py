@@ -27,6 +27,6 @@ defs = Definitions(
     jobs=[weekly_refit_job, nightly_job],
     schedules=schedules,
     sensors=[inbox_sensor, inbox_archive, inbox_reject, inbox_reject_canceled, warehouse_freshness_sensor],
-    resources={"warehouse": WarehouseResource()},
+    resources={"warehouse": WarehouseResource.from_environment()},
     executor=in_process_executor,
 )

@@ -13,8 +13,7 @@ from pipelines.assets.publish import PUBLISH_KEY
 from pipelines.resources import WarehouseResource
 from pipelines.sensors import SENSOR_INTERVAL_SECONDS
 from valuedata.config import Settings
-from valuedata.freshness import (Age, build_freshness_table, max_input_age_hours, max_warehouse_age_hours,
-                                 measure_inputs, warehouse_age)
+from valuedata.freshness import Age, build_freshness_table, measure_inputs, warehouse_age
 
 LOADS_KEY = AssetKey(["audit", "loads"])
 WAREHOUSE_CHECK = "warehouse_fresh"
@@ -25,7 +24,7 @@ WAREHOUSE_CHECK = "warehouse_fresh"
                          "$VALUEDATA_MAX_INPUT_AGE_HOURS (default 48): is the CRM export still running?")
 def inputs_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
     with warehouse.connect() as conn:
-        inputs = measure_inputs(conn, _now(), max_input_age_hours())
+        inputs = measure_inputs(conn, _now(), warehouse.settings.max_input_age_hours)
     return AssetCheckResult(passed=inputs.age.fresh, severity=AssetCheckSeverity.WARN,
                             description=inputs.age.message, metadata={
                                 **_age_metadata(inputs.age),
@@ -38,7 +37,7 @@ def inputs_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
              description="Warns when the published warehouse is older than $VALUEDATA_MAX_WAREHOUSE_AGE_HOURS "
                          "(default 30): did the nightly refresh stop?")
 def warehouse_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
-    age = warehouse_age(warehouse.settings.warehouse, _now(), max_warehouse_age_hours())
+    age = warehouse_age(warehouse.settings.warehouse, _now(), warehouse.settings.max_warehouse_age_hours)
     return AssetCheckResult(passed=age.fresh, severity=AssetCheckSeverity.WARN, description=age.message,
                             metadata=_age_metadata(age))
 
@@ -47,7 +46,7 @@ def warehouse_fresh(warehouse: WarehouseResource) -> AssetCheckResult:
 def freshness_audit(warehouse: WarehouseResource) -> MaterializeResult:
     """audit.freshness: one row with the newest input dates, when this warehouse was published and the input age."""
     with warehouse.connect() as conn:
-        inputs = build_freshness_table(conn, _now(), max_input_age_hours())
+        inputs = build_freshness_table(conn, _now(), warehouse.settings.max_input_age_hours)
     return MaterializeResult(metadata=_age_metadata(inputs.age))
 
 
@@ -56,7 +55,8 @@ def freshness_audit(warehouse: WarehouseResource) -> MaterializeResult:
         description="Between runs, re-evaluates the warehouse_fresh check whenever its verdict changes.")
 def warehouse_freshness_sensor(context: SensorEvaluationContext) -> SensorResult | SkipReason:
     """Report the warehouse_fresh check when the published warehouse turns stale (or fresh again)."""
-    age = warehouse_age(Settings.resolve().warehouse, _now(), max_warehouse_age_hours())
+    settings = Settings.resolve()
+    age = warehouse_age(settings.warehouse, _now(), settings.max_warehouse_age_hours)
     verdict = "fresh" if age.fresh else "stale"
     if context.cursor == verdict:
         return SkipReason(age.message)

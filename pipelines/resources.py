@@ -2,16 +2,17 @@
 
 
 import hashlib
+import os
 import shutil
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
-from dagster import ConfigurableResource, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import PrivateAttr
 
-from valuedata.config import Settings
+from valuedata.config import SETTINGS, Settings
 from valuedata.dashboards.build import swap_in
 from valuedata.ingest.steps import set_run_variables
 from valuedata.warehouse.lifecycle import Warehouse, connect_staging
@@ -36,6 +37,13 @@ class WarehouseResource(ConfigurableResource):
     _run_id: str = PrivateAttr(default="")
     _exit: ExitStack = PrivateAttr(default_factory=ExitStack)
     _published: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def from_environment(cls) -> "WarehouseResource":
+        """The resource with each of its settings bound to its VALUEDATA_* variable, where that is set."""
+        bound = {name: EnvVar(SETTINGS[name].env) for name in ("input_dir", "warehouse", "dashboards", "source")
+                 if SETTINGS[name].env in os.environ}
+        return cls(**bound)
 
     @property
     def settings(self) -> Settings:

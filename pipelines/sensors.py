@@ -1,6 +1,5 @@
 """Sensors for sales ops' inbox: load complete drops, then archive or reject them when their run ends."""
 
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from valuedata.config import Settings
 from valuedata.warehouse.refit import published_refit_status
 
 BATCH_TAG = "valuedata/batch"
-SENSOR_INTERVAL_SECONDS = int(os.environ.get("VALUEDATA_SENSOR_INTERVAL_SECONDS") or 30)
+SENSOR_INTERVAL_SECONDS = int(Settings.resolve().sensor_interval_seconds)  # fixed when the code location loads
 _CHECK_FAILED = "DagsterAssetCheckFailedError"
 
 
@@ -25,7 +24,7 @@ _CHECK_FAILED = "DagsterAssetCheckFailedError"
                     "stored win models, or 10% more closed deals than they were trained on).")
 def inbox_sensor(context: SensorEvaluationContext) -> SensorResult:
     """Claim a complete drop as a batch and request one `nightly` run per batch not requested yet."""
-    folder = inbox.inbox_dir()
+    folder = Settings.resolve().inbox
     cursor = inbox.InboxCursor.from_json(context.cursor)
     tick = inbox.check_inbox(folder, cursor.files, datetime.now(timezone.utc))
     if tick.rejected:

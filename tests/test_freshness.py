@@ -10,7 +10,6 @@ import duckdb
 import pytest
 
 from valuedata import freshness
-from valuedata.errors import ValuedataError
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
 
@@ -58,14 +57,3 @@ def test_warehouse_age_is_the_published_file_age(tmp_path: Path) -> None:
     age = freshness.warehouse_age(warehouse, NOW, 30)
     assert age.hours == 31.0 and not age.fresh
     assert "31 hours old" in age.message and "older than the 30-hour limit" in age.message
-
-
-def test_limits_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(freshness.MAX_INPUT_AGE_ENV, raising=False)
-    monkeypatch.delenv(freshness.MAX_WAREHOUSE_AGE_ENV, raising=False)
-    assert freshness.max_input_age_hours() == 48 and freshness.max_warehouse_age_hours() == 30
-    monkeypatch.setenv(freshness.MAX_WAREHOUSE_AGE_ENV, "6.5")
-    assert freshness.max_warehouse_age_hours() == 6.5
-    monkeypatch.setenv(freshness.MAX_INPUT_AGE_ENV, "two days")
-    with pytest.raises(ValuedataError, match="VALUEDATA_MAX_INPUT_AGE_HOURS='two days' is not a number of hours"):
-        freshness.max_input_age_hours()

@@ -34,7 +34,7 @@ def looks(folder: Path, times: int) -> inbox.InboxTick:
 
 @pytest.fixture(autouse=True)
 def quiet(monkeypatch):
-    monkeypatch.setenv(inbox.QUIET_ENV, "60")
+    monkeypatch.setenv("VALUEDATA_INBOX_QUIET_SECONDS", "60")
 
 
 def test_a_drop_younger_than_the_quiet_period_waits(tmp_path):
@@ -48,7 +48,7 @@ def test_a_drop_younger_than_the_quiet_period_waits(tmp_path):
 
 
 def test_the_quiet_period_is_configurable(tmp_path, monkeypatch):
-    monkeypatch.setenv(inbox.QUIET_ENV, "2")
+    monkeypatch.setenv("VALUEDATA_INBOX_QUIET_SECONDS", "2")
     drop(tmp_path, "deals.csv", ROWS, age=3)
     assert looks(tmp_path, 2).claimed is not None
 
@@ -90,7 +90,7 @@ def test_a_ready_marker_does_not_claim_an_unfinished_csv(tmp_path):
 
 def test_the_sensor_says_why_it_waits(tmp_path, monkeypatch):
     folder = tmp_path / "inbox"
-    monkeypatch.setenv(inbox.INBOX_ENV, str(folder))
+    monkeypatch.setenv("VALUEDATA_INBOX", str(folder))
     drop(folder, "deals.csv", ROWS[:999], age=3600)
     with DagsterInstance.ephemeral() as instance:
         first = inbox_sensor.evaluate_tick(build_sensor_context(instance=instance))
@@ -100,7 +100,7 @@ def test_the_sensor_says_why_it_waits(tmp_path, monkeypatch):
 
 
 def test_a_bad_quiet_setting_is_named(tmp_path, monkeypatch):
-    monkeypatch.setenv(inbox.QUIET_ENV, "a minute")
+    monkeypatch.setenv("VALUEDATA_INBOX_QUIET_SECONDS", "a minute")
     drop(tmp_path, "deals.csv", ROWS, age=100)
-    with pytest.raises(inbox.ValuedataError, match="VALUEDATA_INBOX_QUIET_SECONDS='a minute' is not a number"):
+    with pytest.raises(inbox.ValuedataError, match="VALUEDATA_INBOX_QUIET_SECONDS='a minute' is not valid: it should hold seconds"):
         looks(tmp_path, 2)

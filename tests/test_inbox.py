@@ -16,7 +16,7 @@ NOW = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
 @pytest.fixture(autouse=True)
 def no_quiet_period(monkeypatch: pytest.MonkeyPatch) -> None:
     """These tests look twice in a row; the quiet period has tests of its own (test_harden_inbox.py)."""
-    monkeypatch.setenv(inbox.QUIET_ENV, "0")
+    monkeypatch.setenv("VALUEDATA_INBOX_QUIET_SECONDS", "0")
 
 
 def drop(folder: Path, name: str, text: str = "deal_id\nD1\n") -> Path:
@@ -170,10 +170,3 @@ def test_plain_error_prefers_our_message_over_the_wrapper() -> None:
 def test_load_summary_says_where_to_look_when_the_warehouse_is_missing(tmp_path: Path) -> None:
     lines = inbox.load_summary(tmp_path / "missing.duckdb", "run-1", "b1")
     assert len(lines) == 1 and "audit.loads" in lines[0]
-
-
-def test_inbox_dir_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.delenv(inbox.INBOX_ENV, raising=False)
-    assert inbox.inbox_dir() == Path("inbox")
-    monkeypatch.setenv(inbox.INBOX_ENV, str(tmp_path))
-    assert inbox.inbox_dir() == tmp_path

@@ -24,9 +24,9 @@ NEW_DEAL = "D900,A900,Nine Hundred,manufacturing,r1,900,USD,2025-06-01,,open,inb
 @pytest.fixture
 def inbox_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "inbox"
-    monkeypatch.setenv(inbox.INBOX_ENV, str(folder))
+    monkeypatch.setenv("VALUEDATA_INBOX", str(folder))
     monkeypatch.setenv("VALUEDATA_WAREHOUSE", str(tmp_path / "v.duckdb"))  # none yet: the sensor asks for weekly_refit
-    monkeypatch.setenv(inbox.QUIET_ENV, "0")
+    monkeypatch.setenv("VALUEDATA_INBOX_QUIET_SECONDS", "0")
     return folder
 
 

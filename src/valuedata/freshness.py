@@ -1,4 +1,4 @@
-"""How old the inputs and the published warehouse are, against limits set by environment variables.
+"""How old the inputs and the published warehouse are, against the limits in `Settings`.
 
 Input age: hours since the newest thing the inputs hold — the newest deal's created_at, the newest
 engagement's occurred_at, or the last time a file with new content was loaded (raw.loads.loaded_at),
@@ -7,7 +7,6 @@ whichever is latest. Warehouse age: hours since the published warehouse file was
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,24 +14,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from valuedata.errors import ValuedataError
 from valuedata.warehouse.sql import fetch_one, run_sql
-
-MAX_INPUT_AGE_ENV = "VALUEDATA_MAX_INPUT_AGE_HOURS"
-MAX_WAREHOUSE_AGE_ENV = "VALUEDATA_MAX_WAREHOUSE_AGE_HOURS"
-DEFAULT_MAX_INPUT_AGE_HOURS = 48.0
-DEFAULT_MAX_WAREHOUSE_AGE_HOURS = 30.0
-
-
-def max_input_age_hours() -> float:
-    """The input age limit: $VALUEDATA_MAX_INPUT_AGE_HOURS, else 48."""
-    return _hours(MAX_INPUT_AGE_ENV, DEFAULT_MAX_INPUT_AGE_HOURS)
-
-
-def max_warehouse_age_hours() -> float:
-    """The published warehouse age limit: $VALUEDATA_MAX_WAREHOUSE_AGE_HOURS, else 30."""
-    return _hours(MAX_WAREHOUSE_AGE_ENV, DEFAULT_MAX_WAREHOUSE_AGE_HOURS)
-
 
 @dataclass(frozen=True)
 class Age:
@@ -110,18 +92,6 @@ def warehouse_age(warehouse: Path, now: datetime, limit_hours: float) -> Age:
     published = datetime.fromtimestamp(warehouse.stat().st_mtime, timezone.utc) if warehouse.exists() else None
     return Age(f"the published warehouse ({warehouse})", published, now, limit_hours)
 
-
-def _hours(variable: str, default: float) -> float:
-    text = os.environ.get(variable)
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise ValuedataError(f"{variable}={text!r} is not a number of hours; set it to e.g. {default:g}")
-    return value
 
 
 def _utc(value: date | datetime | None) -> datetime | None:

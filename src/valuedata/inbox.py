@@ -26,14 +26,11 @@ from pathlib import Path
 
 import duckdb
 
+from valuedata.config import Settings
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.lifecycle import connect_read_only
 
-INBOX_ENV = "VALUEDATA_INBOX"
-QUIET_ENV = "VALUEDATA_INBOX_QUIET_SECONDS"
-DEFAULT_QUIET_SECONDS = 60
 MARKER = "READY"
-DEFAULT_INBOX = Path("inbox")
 BATCHES, ARCHIVE, REJECTED = ".batches", "archive", "rejected"
 REPORT = "REPORT.txt"
 CRM_FILES = tuple(f"{table}{suffix}" for table in ("deals", "reps", "engagements") for suffix in (".csv", ".parquet"))
@@ -44,20 +41,6 @@ MAX_LISTED_ROWS = 20
 _CLASS_PREFIX = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception)\w*: ")
 
 Snapshot = dict[str, tuple[int, int]]  # path relative to the inbox -> (size in bytes, mtime in ns)
-
-
-def inbox_dir() -> Path:
-    """The inbox folder: $VALUEDATA_INBOX, else inbox/."""
-    return Path(os.environ.get(INBOX_ENV) or DEFAULT_INBOX)
-
-
-def quiet_seconds() -> float:
-    """How long every file of a drop must stay unchanged before it is claimed: $VALUEDATA_INBOX_QUIET_SECONDS, else 60."""
-    value = os.environ.get(QUIET_ENV) or DEFAULT_QUIET_SECONDS
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        raise ValuedataError(f"{QUIET_ENV}={value!r} is not a number of seconds; set it to e.g. 60") from None
 
 
 def unfinished_reason(path: Path) -> str | None:
@@ -172,7 +155,7 @@ def _waiting(inbox: Path, current: Snapshot, previous: Snapshot, drop: list[str]
         return tuple(changed)
     waiting = []
     if MARKER not in current:
-        quiet = quiet_seconds()
+        quiet = Settings.resolve().inbox_quiet_seconds
         for name in drop:
             age = time.time() - current[name][1] / 1e9
             if age < quiet:
