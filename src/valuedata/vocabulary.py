@@ -12,3 +12,6 @@ ITEM_LISTS = {
     "issue": "issues_uncovered",
     "question": "questions_asked",
 }
+
+# core.engagements' list column of each kind of map item an engagement's tag fields name
+TAG_FIELDS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}

@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from valuedata.analysis.stats import auc_score, fit_logit
+from valuedata.vocabulary import SIGNIFICANCE
 
 CV_FOLDS = 5
 CV_INITIAL_SHARE = 0.5
@@ -27,7 +28,6 @@ MAX_DATE_SHARE = 0.25  # nor does one date holding more than this share of the d
 BOOSTING_ROWS = 200_000
 PREDICT_ROWS = 65_536
 BOOSTING_MARGIN = 0.005  # boosting scores open deals only when its CV AUC beats the logistic model's by this
-SIGNIFICANCE = 0.05
 LOGISTIC = "logistic"
 BOOSTING = "gradient_boosting"
 

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
-from valuedata.analysis.features import ATTRIBUTE, ITEM_LISTS, KIND_ORDER, AttributeTerm, ItemSpace, item_catalogue
+from valuedata.analysis.features import ATTRIBUTE, KIND_ORDER, AttributeTerm, ItemSpace, item_catalogue
 from valuedata.analysis.model import (
     ItemCounts,
     MinimumData,
@@ -26,9 +26,8 @@ from valuedata.analysis.model import (
 )
 from valuedata.analysis.crossval import scored_out_of_fold
 from valuedata.analysis.stats import newcombe_interval
+from valuedata.vocabulary import ALL_SEGMENTS, CLOSED_OUTCOMES, ITEM_LISTS
 
-ALL_SEGMENTS = "*"
-CLOSED_OUTCOMES = ("won", "lost")
 ESTIMATED, REFERENCE, NOT_ENOUGH_DATA, SEPARATION, COLLINEAR = (
     "estimated", "reference", "not_enough_data", "separation", "collinear")
 SEPARATION_NOTE = ("separation: given the other items the outcome is (almost) perfectly predicted, so no finite "

@@ -12,12 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-ITEM_LISTS = {
-    "role": "roles_engaged",
-    "value_proposition": "value_propositions_presented",
-    "issue": "issues_uncovered",
-    "question": "questions_asked",
-}
+from valuedata.vocabulary import ITEM_LISTS
+
 ITEM_KINDS = tuple(ITEM_LISTS)
 ATTRIBUTE = "attribute"  # a deal attribute's effect in analytics.driver_effects: context, not behaviour
 KIND_ORDER = pl.Enum([*ITEM_KINDS, ATTRIBUTE])

@@ -24,9 +24,9 @@ from valuedata.analysis.crossval import (
 from valuedata.analysis.features import ATTRIBUTE, ControlEncoder, ItemSpace
 from valuedata.analysis.leaks import Leak, outcome_leaks
 from valuedata.analysis.stats import LogitFit, aliased_columns, bh_qvalues, fit_logit
+from valuedata.vocabulary import ALL_SEGMENTS, SIGNIFICANCE
 
 INTERCEPT = "intercept"
-SIGNIFICANCE = 0.05
 # The smallest adjusted odds ratio (or its inverse) called significant: on very many deals a tiny effect,
 # e.g. residual confounding of 1.03, clears q < 0.05 but is not worth a sales plan.
 MIN_ODDS_RATIO = 1.2
@@ -149,7 +149,7 @@ def build_training_set(
 ) -> TrainingSet:
     """Encode controls (without leaking columns), item presence, one-of groups and candidate items for
     closed deals sorted by close date."""
-    categorical = ("segment",) if segment == "*" else ()
+    categorical = ("segment",) if segment == ALL_SEGMENTS else ()
     leaks = outcome_leaks(closed, ["amount", *attribute_columns], rules.level_deals)
     controls = ControlEncoder.fit(closed, attribute_columns, categorical=categorical,
                                   min_level_deals=rules.level_deals, leave_out=tuple(leak.column for leak in leaks))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from valuedata.vocabulary import ALL_SEGMENTS
+
 KIND_NAMES = {"role": "Key player", "value_proposition": "Value proposition", "issue": "Issue",
               "question": "Question", "objective": "Objective", "metric": "Metric", "strategy": "Strategy"}
 _ACTION = re.compile(r"^\s*(role|value_proposition|issue|question)\s*[:/|=\s]\s*(\S.*?)\s*$")
@@ -58,8 +60,8 @@ class MapText:
 
     def maps_for(self, segment: str | None) -> list[str]:
         """Map ids to search for a segment: its own, then the '*' map, then every other map."""
-        own = self.segment_maps.get(segment or "", []) if segment != "*" else []
-        star = self.segment_maps.get("*", [])
+        own = self.segment_maps.get(segment or "", []) if segment != ALL_SEGMENTS else []
+        star = self.segment_maps.get(ALL_SEGMENTS, [])
         return list(dict.fromkeys(own + star + self._map_ids))
 
     def role_title(self, map_id: str, role_id: str | None) -> str | None:

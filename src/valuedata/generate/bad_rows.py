@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from valuedata.vocabulary import TAG_FIELDS
+
 from .mapindex import MapIndex
-from .spec import ITEM_COLUMNS
 
 # Cycled in this order: any N covers the most rules it can, across all three files.
 RULES = [
@@ -158,7 +159,7 @@ def _use_other_map(row: dict, rule: str, j: int, context: _Context) -> None:
     if rule == "unknown_role":
         row["role_id"] = next((r for r in other.ids["role"] if r not in own.ids["role"]), "purchasing_agent")
         return
-    kind, column = list(ITEM_COLUMNS.items())[j % len(ITEM_COLUMNS)]
+    kind, column = list(TAG_FIELDS.items())[j % len(TAG_FIELDS)]
     foreign = next(i for i in other.ids[kind] if i not in own.ids[kind])
     row[column] = f"{row[column]};{foreign}" if row[column] else foreign
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from valuedata.vocabulary import TAG_FIELDS
+
 from . import spec as S
 from .behaviour import Segment
 from .columns import HORIZON, dates, ids, pick, stream, table, when
@@ -33,7 +35,7 @@ def engagements_frame(d: dict, behaviour: list[Segment], maps: list[MapIndex],
     rng = stream(seed, "engagements")
     rows, rank = _schedule(d, merged.rows, rng)
     columns = _crm_columns(d, rows, merged, deal_ids, rng)
-    for kind, column in S.ITEM_COLUMNS.items():
+    for kind, column in TAG_FIELDS.items():
         columns[column] = _tag_field(merged, kind, rank)
     columns["notes"] = _stock_notes(len(rank), rng)
     frame = pl.DataFrame(columns).with_columns(pl.all().replace("", None))
@@ -44,7 +46,7 @@ def _merge_segments(d: dict, behaviour: list[Segment], maps: list[MapIndex],
                     seed: int) -> _Merged:
     """Number every segment's rows, titles, roles and items after the previous segment's, and give each row
     its contact: the (account, role) contact for a role row, an outsider with another title otherwise."""
-    merged = _Merged({}, [], [], {k: [] for k in S.ITEM_COLUMNS}, {k: [] for k in S.ITEM_COLUMNS})
+    merged = _Merged({}, [], [], {k: [] for k in TAG_FIELDS}, {k: [] for k in TAG_FIELDS})
     parts: dict[str, list] = {k: [] for k in ("deal", "role", "title", "slot")}
     row_offset = 0
     for k, (m, (idx, b)) in enumerate(zip(maps, behaviour)):

@@ -9,7 +9,9 @@ from importlib.resources import files
 import numpy as np
 import yaml
 
-from .spec import DRIVER_BETA, ITEM_COLUMNS, ITEM_RATE_RANGE, KINDS, NEGATIVE_BETA, SegmentSpec
+from valuedata.vocabulary import TAG_FIELDS
+
+from .spec import DRIVER_BETA, ITEM_RATE_RANGE, KINDS, NEGATIVE_BETA, SegmentSpec
 
 
 @dataclass
@@ -67,7 +69,7 @@ def load_map(spec: SegmentSpec) -> MapIndex:
     roles = doc["roles"]
     ids: dict[str, list[str]] = {"role": [r["role_id"] for r in roles]}
     owner: dict[str, np.ndarray] = {}
-    for kind, key in ITEM_COLUMNS.items():
+    for kind, key in TAG_FIELDS.items():
         pairs = [(j, item["id"]) for j, r in enumerate(roles) for item in r[key]]
         ids[kind] = [i for _, i in pairs]
         owner[kind] = np.array([j for j, _ in pairs], dtype=np.int64)

@@ -15,8 +15,9 @@ import numpy as np
 import polars as pl
 import yaml
 
+from valuedata.vocabulary import TAG_FIELDS
+
 from .mapindex import MapIndex
-from .spec import ITEM_COLUMNS
 
 WORDINGS = ("shared", "split")
 
@@ -81,7 +82,7 @@ def item_texts(m: MapIndex) -> dict[str, list[str]]:
     """Item text per engagement kind, in the map's order (as ``m.ids``)."""
     doc = yaml.safe_load(m.raw)
     out = {}
-    for kind, column in ITEM_COLUMNS.items():
+    for kind, column in TAG_FIELDS.items():
         field = "statement" if kind == "value_proposition" else "text"
         out[kind] = [item[field] for role in doc["roles"] for item in role[column]]
     return out
@@ -109,7 +110,7 @@ def write_notes(eng: pl.DataFrame, pairs: pl.DataFrame, maps: list[MapIndex], ma
     sentences = pl.concat([mentions, _frame_mentions(negated, rng, negated=True), _filler(n, rng)])
     blank = pl.Series(notes_only)
     eng = eng.with_columns(
-        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in ITEM_COLUMNS.values()),
+        *(pl.when(blank).then(None).otherwise(pl.col(c)).alias(c) for c in TAG_FIELDS.values()),
         _compose(sentences, n, rng).alias("notes"))
     return eng, _mentions_truth(eng, pairs, negated, notes_only)
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 WORLDS = ("planted", "noise", "flat_reps")
 KINDS = ("role", "value_proposition", "issue", "question")
 # Item kind -> its list in a map role and its column in engagements.csv (the same word).
-ITEM_COLUMNS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
 
 # Planted coefficients (log-odds) for one item of each kind per segment.
 DRIVER_BETA = {"role": 0.9, "value_proposition": 0.8, "issue": 0.85, "question": 0.9}

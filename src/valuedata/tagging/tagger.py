@@ -20,8 +20,8 @@ import scipy.sparse as sp
 from valuedata.tagging import model
 from valuedata.tagging.coldstart import TEXT_SHARE, Matcher
 from valuedata.tagging.text import note_features
+from valuedata.vocabulary import TAG_FIELDS
 
-KIND_LISTS = {"value_proposition": "value_propositions", "issue": "issues", "question": "questions"}
 MIN_LABELLED = 100  # engagements of a map whose field lists an item of a kind, to learn the kind (else: cold start)
 
 TAG_SCHEMA = {"engagement_id": pl.String, "deal_id": pl.String, "map_id": pl.String, "kind": pl.String,
@@ -68,7 +68,7 @@ class MapTagger:
     @property
     def field_kinds_read(self) -> list[str]:
         """Tag-field columns whose emptiness alone opens an engagement to notes tags (the cold-start kinds)."""
-        return [KIND_LISTS[t.kind] for t in self.kinds if not t.learnt]
+        return [TAG_FIELDS[t.kind] for t in self.kinds if not t.learnt]
 
     def tag(self, chunk: pl.DataFrame) -> pl.DataFrame:
         """Notes tags (TAG_SCHEMA) of a chunk of the map's engagements (engagement_id, deal_id, notes and the
@@ -80,10 +80,10 @@ class MapTagger:
         features = note_features(distinct["notes"]).collect()
         learnt = any(t.learnt for t in self.kinds)
         x = model.design(features, self.vocabulary, distinct.height) if learnt else None
-        field_tagged = chunk.select(pl.any_horizontal(pl.col(c).list.len() > 0 for c in KIND_LISTS.values())).to_series()
+        field_tagged = chunk.select(pl.any_horizontal(pl.col(c).list.len() > 0 for c in TAG_FIELDS.values())).to_series()
         out = []
         for t in self.kinds:
-            open_rows = (~field_tagged if t.learnt else chunk[KIND_LISTS[t.kind]].list.len() == 0).to_numpy()
+            open_rows = (~field_tagged if t.learnt else chunk[TAG_FIELDS[t.kind]].list.len() == 0).to_numpy()
             rows = np.nonzero(open_rows)[0]
             scores = t.scores(features, x, distinct.height)[note[rows]]
             hit, hit_item = np.nonzero(scores >= t.thresholds)
@@ -105,7 +105,7 @@ def learn_map(map_id: str, segment: str, map_items: pl.DataFrame, training: pl.D
     vocabulary = model.vocabulary(features)
     x = model.design(features, vocabulary, training.height)
     kinds, quality = [], []
-    for kind in KIND_LISTS:
+    for kind in TAG_FIELDS:
         kind_items = map_items.filter(pl.col("kind") == kind)
         if kind_items.is_empty():
             continue
@@ -133,7 +133,7 @@ def _cold_start(kind: str, kind_items: pl.DataFrame, map_items: pl.DataFrame,
 
 def _supervised(training: pl.DataFrame, x: sp.csr_matrix, kind: str,
                 item_ids: list[str]) -> tuple[KindTagger, pl.DataFrame]:
-    lists = training[KIND_LISTS[kind]].to_list()
+    lists = training[TAG_FIELDS[kind]].to_list()
     labels = np.array([[item in listed for item in item_ids] for listed in lists], dtype=np.int8)
     thresholds, coef, intercept = model.learn(x, labels, training["deal_id"].to_numpy())
     quality = pl.DataFrame({

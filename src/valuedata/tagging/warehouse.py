@@ -21,7 +21,8 @@ import polars as pl
 
 from valuedata.tagging import model
 from valuedata.tagging.store import StoredTagger, items_fingerprint, load_taggers, relearn_reason, save_taggers
-from valuedata.tagging.tagger import KIND_LISTS, QUALITY_SCHEMA, MapTagger, learn_map
+from valuedata.tagging.tagger import QUALITY_SCHEMA, MapTagger, learn_map
+from valuedata.vocabulary import TAG_FIELDS
 from valuedata.warehouse.sql import fetch_one, quote_literal, run_sql
 
 CHUNK = 200_000  # notes read at a time (bounds memory); THREADS chunks are read at once
@@ -30,7 +31,7 @@ ITEMS = """SELECT map_id, kind, item_id, text, keywords FROM core.value_map_item
            WHERE kind IN ('value_proposition', 'issue', 'question') ORDER BY map_id, kind, role_id, position"""
 WITH_NOTES = "map_id = {map_id} AND trim(coalesce(notes, '')) <> ''"
 FIELD_TAGGED = "len(value_propositions) + len(issues) + len(questions) > 0"
-LABELLED = "(" + " OR ".join(f"lists_{kind}" for kind in KIND_LISTS) + ")"  # FIELD_TAGGED, on tagging_now
+LABELLED = "(" + " OR ".join(f"lists_{kind}" for kind in TAG_FIELDS) + ")"  # FIELD_TAGGED, on tagging_now
 READ = "engagement_id, deal_id, notes, value_propositions, issues, questions"
 FRESH = "tagging_fresh_engagements"  # the engagements this run tags (a temporary view)
 
@@ -133,7 +134,7 @@ def _taggers(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> tup
 def _snapshot(conn: duckdb.DuckDBPyConnection) -> None:
     """tagging_now: per engagement, its map, the fingerprint of what its tags are built from, whether it
     has notes and which tag fields list something (read once here, so later steps scan no text)."""
-    lists = ", ".join(f"len({c}) > 0 AS lists_{kind}" for kind, c in KIND_LISTS.items())
+    lists = ", ".join(f"len({c}) > 0 AS lists_{kind}" for kind, c in TAG_FIELDS.items())
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE tagging_now AS
                      SELECT engagement_id, map_id,
                             hash(deal_id, map_id, notes, value_propositions, issues, questions) AS fingerprint,
@@ -143,10 +144,10 @@ def _snapshot(conn: duckdb.DuckDBPyConnection) -> None:
 
 def _labelled(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[dict[str, int], int]]:
     """Per map: per kind, how many of its engagements with notes list an item of it; and how many list any."""
-    kinds = ", ".join(f"count(*) FILTER (WHERE lists_{kind})" for kind in KIND_LISTS)
+    kinds = ", ".join(f"count(*) FILTER (WHERE lists_{kind})" for kind in TAG_FIELDS)
     rows = conn.execute(f"SELECT map_id, {kinds}, count(*) FILTER (WHERE {LABELLED}) FROM tagging_now "
                         "WHERE with_notes GROUP BY map_id").fetchall()
-    return {row[0]: (dict(zip(KIND_LISTS, row[1:-1], strict=True)), row[-1]) for row in rows}
+    return {row[0]: (dict(zip(TAG_FIELDS, row[1:-1], strict=True)), row[-1]) for row in rows}
 
 
 def _training(conn: duckdb.DuckDBPyConnection, map_id: str) -> pl.DataFrame:
