@@ -10,12 +10,12 @@ from pipelines.assets.publish import PUBLISH_KEY
 from pipelines.definitions import defs
 from pipelines.progress import progress_logger
 from valuedata.config import Settings
+from valuedata.errors import error_chain, is_ours, plain_error
 from valuedata.warehouse.lifecycle import connect_read_only
 from valuedata.warehouse.refit import refit_status
 from valuedata.warehouse.sql import fetch_one
 
 PROJECT_DAGSTER_HOME = Path(__file__).resolve().parents[1] / ".dagster_home"  # the one `make dev` uses
-_OUR_ERRORS = ("valuedata.errors.InputError: ", "valuedata.errors.ValuedataError: ")
 
 
 @dataclass
@@ -70,19 +70,11 @@ def _failure_text(event) -> str:
     """What went wrong in a failed step or a resource that could not start (the build lock, the staging copy):
     our own error's message when there is one, else the root cause."""
     data = event.step_failure_data if event.event_type == DagsterEventType.STEP_FAILURE else event.event_specific_data
-    error = getattr(data, "error", None)
+    chain = error_chain(getattr(data, "error", None))
     where = f"step {event.step_key}" if event.step_key else "starting the run"
-    if error is None:
-        return f"{where} failed"
-    chain = []
-    while error is not None:
-        chain.append(error.message.strip())
-        error = error.cause
-    for message in chain:
-        for prefix in _OUR_ERRORS:
-            if message.startswith(prefix):
-                return message[len(prefix):]
-    return f"{where} failed: {chain[-1]}"
+    if is_ours(chain):
+        return plain_error(chain)
+    return f"{where} failed: {plain_error(chain)}" if chain else f"{where} failed"
 
 
 def _summary(settings: Settings) -> list[str]:

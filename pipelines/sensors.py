@@ -7,9 +7,10 @@ from dagster import (DagsterEventType, DagsterInstance, DagsterRun, DagsterRunSt
                      RunFailureSensorContext, RunRequest, RunStatusSensorContext, SensorEvaluationContext,
                      SensorResult, SkipReason, run_failure_sensor, run_status_sensor, sensor)
 
-from valuedata import inbox
 from pipelines.jobs import nightly_job, weekly_refit_job
+from valuedata import inbox
 from valuedata.config import Settings
+from valuedata.errors import error_chain, plain_error
 from valuedata.warehouse.refit import published_refit_status
 
 BATCH_TAG = "valuedata/batch"
@@ -120,21 +121,13 @@ def _problems(instance: DagsterInstance, run_id: str) -> list[str]:
                 problems.append(f"check {check.check_name} on {'.'.join(check.asset_key.path)} failed: "
                                 f"{check.description} ({_violations(check.metadata)})")
         elif event.event_type == DagsterEventType.STEP_FAILURE:
-            chain = _error_chain(event.step_failure_data.error)
-            if chain and chain[0][0] != _CHECK_FAILED:
-                problems.append(inbox.plain_error([message for _, message in chain]))
+            error = event.step_failure_data.error
+            if error is not None and error.cls_name != _CHECK_FAILED:
+                problems.append(plain_error(error_chain(error)))
     if problems:
         return problems
-    return [inbox.plain_error([m for _, m in _error_chain(getattr(e.event_specific_data, "error", None))]) or e.message
+    return [plain_error(error_chain(getattr(e.event_specific_data, "error", None))) or e.message
             for e in events if e.event_type == DagsterEventType.RUN_FAILURE]
-
-
-def _error_chain(error) -> list[tuple[str, str]]:
-    chain = []
-    while error is not None:
-        chain.append((error.cls_name, error.message))
-        error = error.cause
-    return chain
 
 
 def _violations(metadata) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from valuedata import inbox
-from valuedata.errors import ValuedataError
+from valuedata.errors import ValuedataError, plain_error
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc)
 
@@ -161,10 +161,10 @@ def test_filing_never_overwrites(tmp_path: Path) -> None:
 def test_plain_error_prefers_our_message_over_the_wrapper() -> None:
     chain = ['dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while executing op "x":\n',
              "valuedata.errors.InputError: deals.csv: line 3: bad date — fix: use YYYY-MM-DD\n"]
-    assert inbox.plain_error(chain) == "deals.csv: line 3: bad date — fix: use YYYY-MM-DD"
-    assert inbox.plain_error(["dagster.Wrapper: outer", "duckdb.duckdb.IOException: IO Error: disk full"]) == \
+    assert plain_error(chain) == "deals.csv: line 3: bad date — fix: use YYYY-MM-DD"
+    assert plain_error(["dagster.Wrapper: outer", "duckdb.duckdb.IOException: IO Error: disk full"]) == \
         "IO Error: disk full"
-    assert inbox.plain_error([]) == ""
+    assert plain_error([]) == ""
 
 
 def test_load_summary_says_where_to_look_when_the_warehouse_is_missing(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+_CLASS_PREFIX = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception)\w*: ")
 
 
 class ValuedataError(Exception):
@@ -38,3 +41,25 @@ class InputError(ValuedataError):
         lines = [f"{len(self.problems)} problems in the input:"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+def error_chain(error) -> list[str]:
+    """The messages of a chained error record (`.message`, `.cause`: Dagster's error info), outermost first."""
+    chain = []
+    while error is not None:
+        chain.append(error.message.strip())
+        error = error.cause
+    return chain
+
+
+def is_ours(chain: list[str]) -> bool:
+    """Whether an error chain (messages, outermost first, each 'module.Class: message') holds one of valuedata's errors."""
+    return any(m.startswith("valuedata.") for m in chain)
+
+
+def plain_error(chain: list[str]) -> str:
+    """The message worth showing from an error chain (outermost first): valuedata's own, else the root cause,
+    without the Python class name in front."""
+    ours = [m for m in chain if m.startswith("valuedata.")]
+    message = (ours or chain or [""])[0 if ours else -1].strip()
+    return _CLASS_PREFIX.sub("", message, count=1)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +37,6 @@ MAP_SUFFIXES = (".yaml", ".yml", ".json")
 TEMPORARY_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", "~")
 EXPECTED = "deals.csv, reps.csv, engagements.csv (or .parquet) at the top of the inbox, value maps as maps/*.yaml"
 MAX_LISTED_ROWS = 20
-_CLASS_PREFIX = re.compile(r"^(?:\w+\.)*\w*(?:Error|Exception)\w*: ")
 
 Snapshot = dict[str, tuple[int, int]]  # path relative to the inbox -> (size in bytes, mtime in ns)
 
@@ -201,17 +199,9 @@ def reject_batch(batch: Path, run_id: str, problems: list[str], now: datetime) -
              "Nothing in the warehouse changed: dashboards and analysts still see the last good data.", "",
              "What went wrong:", *_bullets(problems or ["the run stopped without saying why; see the run below"]), "",
              *_resubmit(inbox, _files(folder)), "",
-             f"For IT: Dagster run {run_id} (job refresh) has the full log."]
+             f"For IT: Dagster run {run_id} has the full log."]
     _write_report(folder, "\n".join(lines))
     return folder
-
-
-def plain_error(chain: list[str]) -> str:
-    """The message worth showing from an error chain (outermost first): valuedata's own, else the root cause,
-    without the Python class name in front."""
-    ours = [m for m in chain if m.startswith("valuedata.")]
-    message = (ours or chain or [""])[0 if ours else -1].strip()
-    return _CLASS_PREFIX.sub("", message, count=1)
 
 
 def load_summary(warehouse: Path, run_id: str, batch_id: str) -> list[str]:
