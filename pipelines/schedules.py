@@ -18,12 +18,12 @@ from valuedata.config import Settings
 from valuedata.warehouse.refit import REFIT_GROWTH, published_refit_status
 
 REASON_TAG = "valuedata/reason"
-SETTINGS = Settings.resolve()
+AT_LOAD = Settings.resolve()  # schedule times are fixed when the code location loads
 _DUE = f"the published warehouse holds {REFIT_GROWTH:.0%} more closed deals than the stored win models were trained on"
 
 
-@schedule(name="nightly_refresh", job_name="nightly", cron_schedule=SETTINGS.nightly_cron,
-          execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+@schedule(name="nightly_refresh", job_name="nightly", cron_schedule=AT_LOAD.nightly_cron,
+          execution_timezone=AT_LOAD.timezone, default_status=DefaultScheduleStatus.RUNNING,
           description="Every night: the nightly job (new files in, only what they change recomputed, open deals "
                       f"scored with the stored win models, dashboards, publish). Skipped when {_DUE}: "
                       "refit_when_due runs weekly_refit instead.")
@@ -34,8 +34,8 @@ def nightly_refresh(context: ScheduleEvaluationContext) -> RunRequest | SkipReas
     return RunRequest(tags={REASON_TAG: "nightly"})
 
 
-@schedule(name="refit_when_due", job_name="weekly_refit", cron_schedule=SETTINGS.nightly_cron,
-          execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+@schedule(name="refit_when_due", job_name="weekly_refit", cron_schedule=AT_LOAD.nightly_cron,
+          execution_timezone=AT_LOAD.timezone, default_status=DefaultScheduleStatus.RUNNING,
           description=f"At the nightly time, when {_DUE} (or it has none yet): the weekly_refit job instead of "
                       "the nightly one.")
 def refit_when_due(context: ScheduleEvaluationContext) -> RunRequest | SkipReason:
@@ -46,8 +46,8 @@ def refit_when_due(context: ScheduleEvaluationContext) -> RunRequest | SkipReaso
 
 
 weekly_refit = ScheduleDefinition(
-    name="weekly_refit", job_name="weekly_refit", cron_schedule=SETTINGS.weekly_cron,
-    execution_timezone=SETTINGS.timezone, default_status=DefaultScheduleStatus.RUNNING,
+    name="weekly_refit", job_name="weekly_refit", cron_schedule=AT_LOAD.weekly_cron,
+    execution_timezone=AT_LOAD.timezone, default_status=DefaultScheduleStatus.RUNNING,
     tags={REASON_TAG: "weekly-refit"},
     description="Every week: the weekly_refit job, everything, the win models refitted on every closed deal.")
 
