@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import polars as pl
 import pytest
 import statsmodels.api as sm
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_info
 
-from valuedata.analysis.crossval import BOOSTING, LOGISTIC, Calibration, CrossValidation, calibrate, make_folds
+from valuedata.analysis.crossval import (
+    BOOSTING, LOGISTIC, PARALLEL_BOOSTING_ROWS, Calibration, CrossValidation, boosting_threads, calibrate, idle_cores,
+    make_folds,
+)
 from valuedata.analysis.leaks import outcome_leaks
 from valuedata.analysis.model import one_of_groups
 
@@ -112,3 +118,10 @@ def test_boosting_scores_only_when_it_cross_validates_better():
     assert cv.scoring_model == BOOSTING and cv.boosting_auc > 0.95
     flat = CrossValidation("x", 5, fold, y, np.full(3000, 0.5), boosted * 10, boosted)
     assert flat.scoring_model == LOGISTIC
+
+
+def test_small_boosting_fits_use_one_thread_and_idle_cores_are_counted():
+    with boosting_threads(PARALLEL_BOOSTING_ROWS - 1):
+        threads = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"]
+    assert threads and set(threads) == {1}
+    assert 0.0 <= idle_cores() <= os.cpu_count()

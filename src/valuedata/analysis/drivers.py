@@ -18,6 +18,7 @@ from valuedata.analysis.features import ATTRIBUTE, KIND_ORDER, AttributeTerm, It
 from valuedata.analysis.model import (
     ItemCounts,
     MinimumData,
+    OneOfGroup,
     SegmentFit,
     SegmentModel,
     TrainingSet,
@@ -116,9 +117,11 @@ def compute_drivers(
     fitted_at = fitted_at or datetime.now(UTC)
     used = [c for c in dict.fromkeys([*MODEL_INPUTS, *attribute_columns]) if c in deals.columns]
     closed = closed_deals(deals.select(used), catalogue)
+    maps_of = segment_maps(deals)
+    del deals  # when the caller handed over its only reference, the whole frame is freed before the fits
     effects, quality, models = [], [], {}
     fitted: dict[tuple[int, tuple[str, ...]], ScopeResult] = {}
-    for segment, rows, maps in fit_scopes(deals, closed, catalogue):
+    for segment, rows, maps in fit_scopes(closed, catalogue, maps_of):
         scope = (rows.height, tuple(maps))  # one segment on every map is the '*' fit again: reuse it
         if scope not in fitted:
             fitted[scope] = fit_scope(segment, rows, ItemSpace.from_catalogue(catalogue, maps), attribute_columns,
@@ -157,11 +160,15 @@ def closed_deals(deals: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def fit_scopes(deals: pl.DataFrame, closed: pl.DataFrame, catalogue: pl.DataFrame):
+def segment_maps(deals: pl.DataFrame) -> dict[str, list[str]]:
+    """The value maps of each segment's deals, open or closed."""
+    maps = deals.select("segment", "map_id").drop_nulls().unique().group_by("segment").agg(pl.col("map_id").sort())
+    return dict(maps.iter_rows())
+
+
+def fit_scopes(closed: pl.DataFrame, catalogue: pl.DataFrame, maps_of: dict[str, list[str]]):
     """(segment, closed deals, map ids) for '*' and for every segment with a closed deal."""
     yield ALL_SEGMENTS, closed, catalogue.get_column("map_id").unique().sort().to_list()
-    maps = deals.select("segment", "map_id").drop_nulls().unique().group_by("segment").agg(pl.col("map_id").sort())
-    maps_of = dict(maps.iter_rows())
     for segment in closed.get_column("segment").unique().sort().to_list():
         yield segment, closed.filter(pl.col("segment") == segment), maps_of[segment]
 
@@ -209,49 +216,41 @@ def _raw_association(deals_with, wins_with, deals_without, wins_without) -> list
 def item_statuses(training: TrainingSet, result: SegmentFit | None, counts: ItemCounts) -> tuple[list, list]:
     """Each item's status (estimated / reference / not_enough_data / separation / collinear) and note in
     words; docs/drivers.md explains how to read them."""
-    rules = training.rules
-    passes = counts.passes(rules)
-    in_model = result.screening.in_model if result else np.zeros_like(passes)
-    dropped = result.fit.dropped if result else {}
-    names = training.items.names
     group_of = {j: group for group in training.one_of for j in group.members}
+    pairs = [_item_status(j, training, result, counts, group_of.get(j)) for j in range(len(training.items))]
+    return [status for status, _ in pairs], [note for _, note in pairs]
+
+
+def _item_status(j: int, training: TrainingSet, result: SegmentFit | None, counts: ItemCounts,
+                 group: OneOfGroup | None) -> tuple[str, str | None]:
+    """Item j's status and note: the first rule it fails, else estimated (against its one-of reference)."""
+    rules, names = training.rules, training.items.names
     wins = int(training.outcome.sum())
     losses = training.outcome.size - wins
-    statuses, notes = [], []
-    for j, name in enumerate(names):
-        reason = dropped.get(name, "")
-        group = group_of.get(j)
-        if counts.deals_with[j] == 0:
-            status, note = NOT_ENOUGH_DATA, "not enough data: no closed deal in this segment has it"
-        elif result is None:
-            status, note = NOT_ENOUGH_DATA, (
-                f"not enough data: the segment has {wins} won and {losses} lost deals "
-                f"({rules.describe_segment_rule()}); raw association only")
-        elif group is not None and group.reference == j:
-            status, note = REFERENCE, (
-                f"reference: every deal has exactly one of {_listed(names, group.members)}; the others' odds "
-                "ratios compare with this one")
-        elif not passes[j]:
-            status, note = NOT_ENOUGH_DATA, (
-                f"not enough data: {counts.deals_with[j]} closed deals with it ({counts.wins_with[j]} won) and "
-                f"{counts.deals_without[j]} without ({counts.wins_without[j]} won); {rules.describe_item_rule()}")
-        elif not in_model[j]:
-            status, note = NOT_ENOUGH_DATA, (
-                f"not enough data for the adjusted model: {min(wins, losses)} deals of the rarer outcome allow "
-                f"{result.screening.budget} item columns at {rules.events_per_column:g} events per column; the "
-                "most balanced items were kept; raw association only")
-        elif reason.startswith("separation"):
-            status, note = SEPARATION, SEPARATION_NOTE
-        elif reason:
-            status, note = COLLINEAR, _collinear_note(reason)
-        else:
-            status = ESTIMATED
-            note = (None if group is None else
-                    f"against {names[group.reference].split(':', 1)[1]}: every deal has exactly one of "
-                    f"{_listed(names, group.members)}")
-        statuses.append(status)
-        notes.append(note)
-    return statuses, notes
+    reason = result.fit.dropped.get(names[j], "") if result else ""
+    if counts.deals_with[j] == 0:
+        return NOT_ENOUGH_DATA, "not enough data: no closed deal in this segment has it"
+    if result is None:
+        return NOT_ENOUGH_DATA, (f"not enough data: the segment has {wins} won and {losses} lost deals "
+                                 f"({rules.describe_segment_rule()}); raw association only")
+    if group is not None and group.reference == j:
+        return REFERENCE, (f"reference: every deal has exactly one of {_listed(names, group.members)}; the others' "
+                           "odds ratios compare with this one")
+    if not counts.passes(rules)[j]:
+        return NOT_ENOUGH_DATA, (
+            f"not enough data: {counts.deals_with[j]} closed deals with it ({counts.wins_with[j]} won) and "
+            f"{counts.deals_without[j]} without ({counts.wins_without[j]} won); {rules.describe_item_rule()}")
+    if not result.screening.in_model[j]:
+        return NOT_ENOUGH_DATA, (
+            f"not enough data for the adjusted model: {min(wins, losses)} deals of the rarer outcome allow "
+            f"{result.screening.budget} item columns at {rules.events_per_column:g} events per column; the "
+            "most balanced items were kept; raw association only")
+    if reason.startswith("separation"):
+        return SEPARATION, SEPARATION_NOTE
+    if reason:
+        return COLLINEAR, _collinear_note(reason)
+    return ESTIMATED, (None if group is None else f"against {names[group.reference].split(':', 1)[1]}: every deal "
+                       f"has exactly one of {_listed(names, group.members)}")
 
 
 def attribute_rows(training: TrainingSet, result: SegmentFit | None) -> pl.DataFrame:

@@ -113,9 +113,11 @@ class ItemSpace:
         return ItemSpace(keys, membership.sort("feature", "map_id"))
 
     def presence(self, deals: pl.DataFrame) -> np.ndarray:
-        """Boolean matrix (deals x features): the deal's list for the kind holds the item."""
+        """Boolean matrix (deals x features): the deal's list for the kind holds the item. The lists are exploded
+        by polars' streaming engine, a batch of deals at a time."""
         matrix = np.zeros((deals.height, len(self)), dtype=bool)
-        indexed = deals.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "map_id", *ITEM_LISTS.values())
+        indexed = deals.lazy().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "map_id",
+                                      *ITEM_LISTS.values())
         for kind, column in ITEM_LISTS.items():
             members = self.membership.filter(pl.col("kind") == kind).select("map_id", "item_id", "feature")
             if members.is_empty():
@@ -123,7 +125,9 @@ class ItemSpace:
             hits = (
                 indexed.select("row", "map_id", pl.col(column).alias("item_id"))
                 .explode("item_id")
-                .join(members, on=["map_id", "item_id"], how="inner")
+                .join(members.lazy(), on=["map_id", "item_id"], how="inner")
+                .select("row", "feature")
+                .collect(engine="streaming")
             )
             matrix[hits.get_column("row").to_numpy(), hits.get_column("feature").to_numpy()] = True
         return matrix

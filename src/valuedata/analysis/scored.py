@@ -13,7 +13,7 @@ import polars as pl
 from scipy import special
 
 from valuedata.analysis.model import SegmentModel
-from valuedata.vocabulary import ALL_SEGMENTS
+from valuedata.vocabulary import ALL_SEGMENTS, ITEM_LISTS
 
 MODEL_COLUMN = "model_segment"
 
@@ -59,12 +59,13 @@ def model_for(models: dict[str, SegmentModel]) -> pl.Expr:
 
 def score_groups(deals: pl.DataFrame, models: dict[str, SegmentModel]) -> list[ScoredGroup]:
     """`deals` split by the model that scores them (see `model_for`), each with its design and linear
-    predictor; deals no model scores are left out."""
+    predictor; deals no model scores are left out. The groups' deals keep every column but the item lists,
+    which their design holds."""
     assigned = deals.with_columns(model_for(models)).filter(pl.col(MODEL_COLUMN).is_not_null())
     groups = []
     for key in assigned.get_column(MODEL_COLUMN).unique().sort().to_list():
         rows = assigned.filter(pl.col(MODEL_COLUMN) == key)
         model = models[key]
         design = model.design(rows)
-        groups.append(ScoredGroup(model, rows, design, model.linear_predictor(design)))
+        groups.append(ScoredGroup(model, rows.drop(ITEM_LISTS.values()), design, model.linear_predictor(design)))
     return groups

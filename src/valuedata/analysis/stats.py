@@ -101,9 +101,14 @@ class LogitFit:
         return ~np.isnan(self.coef)
 
     def linear_predictor(self, design: np.ndarray) -> np.ndarray:
-        """x'beta for rows of the full design matrix (dropped columns count as 0)."""
+        """x'beta for rows of the full design matrix (dropped columns count as 0), a chunk of rows at a time
+        (no copy of the whole selection)."""
         keep = self.kept
-        return design[:, self.columns[keep]] @ self.coef[keep]
+        columns, coef = self.columns[keep], self.coef[keep]
+        eta = np.empty(design.shape[0])
+        for start in range(0, design.shape[0], CHUNK_ROWS):
+            eta[start : start + CHUNK_ROWS] = design[start : start + CHUNK_ROWS, columns] @ coef
+        return eta
 
 
 @dataclass

@@ -8,7 +8,7 @@ import duckdb
 import polars as pl
 
 from valuedata.analysis.coaching import coaching_lines
-from valuedata.analysis.drivers import compute_drivers
+from valuedata.analysis.drivers import MODEL_INPUTS, compute_drivers
 from valuedata.analysis.playbook import build_playbook, build_value_hierarchy
 from valuedata.analysis.reps import REP_TABLES, RepAnalyses
 from valuedata.analysis.scoring import score_open_deals
@@ -18,6 +18,7 @@ from valuedata.vocabulary import CLOSED_OUTCOMES
 from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
 
 FIT_TABLES = ("driver_effects", "model_quality")
+REP_INPUTS = [*MODEL_INPUTS, "rep_id", "key_role_coverage"]  # the deal columns the rep tables read
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,23 @@ def attribute_columns(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for (name,) in conn.execute("SELECT name FROM core.deal_attributes ORDER BY name").fetchall()]
 
 
-def modelling_deals(conn: duckdb.DuckDBPyConnection, outcomes: tuple[str, ...] | None = None) -> pl.DataFrame:
-    """analytics.deal_coverage with each deal's attribute columns (the frame every model reads); only
-    deals with one of `outcomes` when given."""
+def modelling_deals(conn: duckdb.DuckDBPyConnection, outcomes: tuple[str, ...] | None = None,
+                    columns: list[str] | None = None) -> pl.DataFrame:
+    """analytics.deal_coverage (all its columns, or the given ones) with each deal's attribute columns: the
+    frame every model reads; only deals with one of `outcomes` when given."""
     extra = "".join(f", d.{quote_ident(a)}" for a in attribute_columns(conn))
+    chosen = ", ".join(f"c.{quote_ident(c)}" for c in columns) if columns else "c.*"
     where = f" WHERE c.outcome IN ({', '.join(quote_literal(o) for o in outcomes)})" if outcomes else ""
-    return conn.sql(f"SELECT c.*{extra} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id){where}").pl()
+    return conn.sql(f"SELECT {chosen}{extra} FROM analytics.deal_coverage c JOIN core.deals d USING (deal_id)"
+                    f"{where}").pl()
 
 
 def fit_win_models(conn: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     """Fit the adjusted win models (one per segment), store them in models.segment_models, and return
     the fit's own tables: driver_effects and model_quality."""
     maps = MapTables.read(conn)
-    drivers, quality, models = compute_drivers(modelling_deals(conn), maps.items, maps.roles, attribute_columns(conn))
+    drivers, quality, models = compute_drivers(modelling_deals(conn, columns=MODEL_INPUTS), maps.items, maps.roles,
+                                               attribute_columns(conn))  # handed over: freed once the fits start
     save_models(conn, models, quality)
     return {"driver_effects": drivers, "model_quality": quality}
 
@@ -66,15 +71,17 @@ def open_deal_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def rep_frames(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = REP_TABLES) -> dict[str, pl.DataFrame]:
     """The named rep tables, from the closed deals scored once by the stored models."""
     maps = MapTables.read(conn)
-    analyses = RepAnalyses(modelling_deals(conn, CLOSED_OUTCOMES), load_models(conn), maps.items, maps.roles,
+    analyses = RepAnalyses(modelling_deals(conn, CLOSED_OUTCOMES, REP_INPUTS), load_models(conn), maps.items, maps.roles,
                            conn.sql("SELECT * FROM core.reps").pl())
     return analyses.tables(names)
 
 
-# Per engagement, the questions asked and issues uncovered that count (CRM fields and trusted notes tags).
-ENGAGEMENT_TAGS = """SELECT deal_id, coalesce(list(item_id) FILTER (WHERE kind = 'question'), []) AS questions,
+# Per engagement that asked a question: the questions asked and the issues uncovered that count (CRM fields and
+# trusted notes tags).
+ENGAGEMENT_TAGS = """SELECT deal_id, list(item_id) FILTER (WHERE kind = 'question') AS questions,
                             coalesce(list(item_id) FILTER (WHERE kind = 'issue'), []) AS issues
-                     FROM core.engagement_tags WHERE kind IN ('question', 'issue') GROUP BY engagement_id, deal_id"""
+                     FROM core.engagement_tags WHERE kind IN ('question', 'issue') GROUP BY engagement_id, deal_id
+                     HAVING count(*) FILTER (WHERE kind = 'question') > 0"""
 
 
 def playbook_frame(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:

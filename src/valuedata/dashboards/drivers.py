@@ -127,37 +127,51 @@ def _driver(ctx: Context, seg: str, row: dict, cautions: dict) -> F.Driver:
                     url=drill_href(segment=seg, kind=row["kind"], item=row["item_id"]))
 
 
+DRIVER_COLUMNS = ["Driver", "Win rate with", "Win rate without", "Lift (points)", "Adjusted odds ratio", "q",
+                  "From call notes", "How to read it", "Deals"]
+
+
 def _segment_section(ctx: Context, seg: str, rows: pl.DataFrame, plotted: pl.DataFrame,
                      quality: dict | None, cautions: dict) -> Markup:
-    key = esc(segment_key(seg))
+    """One segment's card: model quality, the plotted drivers' table, what is not shown, the attributes."""
     name = "all deals pooled" if seg == ALL_SEGMENTS else seg
-    parts = [f'<section class="card" data-exact-segment="{key}"><h2>Drivers in {esc(name)}</h2>']
+    parts = [f'<section class="card" data-exact-segment="{esc(segment_key(seg))}"><h2>Drivers in {esc(name)}</h2>']
     if quality:
         parts.append(f'<p class="help model-quality">{esc(quality_sentence(quality))}</p>')
-    table_rows = []
-    for r in plotted.iter_rows(named=True):
-        item = ctx.text.item(r["kind"], r["item_id"], seg)
-        caution = cautions.get((seg, r["kind"], r["item_id"]))
-        reason = chance_reason(r["q_value"], r["or_ci_low"], r["or_ci_high"])
-        table_rows.append([
-            item.short(), (f"{pct(r['win_rate_with'])} of {num(r['deals_with'])}", _sortable(r["win_rate_with"])),
-            (f"{pct(r['win_rate_without'])} of {num(r['deals_without'])}", _sortable(r["win_rate_without"])),
-            (pts(r["lift"]), _sortable(r["lift"])),
-            (f"{ratio(r['odds_ratio'])} ({ratio(r['or_ci_low'])}–{ratio(r['or_ci_high'])})",
-             _sortable(math.log(r["odds_ratio"]))),
-            (qval(r["q_value"]).removeprefix("q=").removeprefix("q"), _sortable(r["q_value"])),
-            (_from_notes(r.get("notes_share")), _sortable(r.get("notes_share"))),
-            f"⚠ {caution}" if caution else "clear" if is_significant(r) else f"not clear: {reason or 'no q-value'}",
-            link(drill_href(segment=seg, kind=r["kind"], item=r["item_id"]), "deals →")])
+    table_rows = [_driver_row(ctx, seg, r, cautions.get((seg, r["kind"], r["item_id"])))
+                  for r in plotted.iter_rows(named=True)]
     if table_rows:
-        parts.append(table(["Driver", "Win rate with", "Win rate without", "Lift (points)", "Adjusted odds ratio",
-                            "q", "From call notes", "How to read it", "Deals"], table_rows, numeric={1, 2, 3, 4, 5, 6}))
+        parts.append(table(DRIVER_COLUMNS, table_rows, numeric={1, 2, 3, 4, 5, 6}))
         parts.append('<p class="help">From call notes: the share of the deals with the driver that are known to '
                      'have it only because their notes were read (docs/notes.md); the rest come from the CRM\'s '
                      'fields.</p>')
-    behaviours = rows.filter(pl.col("kind") != ATTRIBUTE)
+    parts.append(_not_shown(ctx, seg, rows.filter(pl.col("kind") != ATTRIBUTE), plotted.height))
+    parts.append(_attributes(rows.filter(pl.col("kind") == ATTRIBUTE)))
+    parts.append("</section>")
+    return Markup("".join(parts))
+
+
+def _driver_row(ctx: Context, seg: str, r: dict, caution: str | None) -> list:
+    """One driver's table cells (sortable numbers beside the words)."""
+    reason = chance_reason(r["q_value"], r["or_ci_low"], r["or_ci_high"])
+    return [
+        ctx.text.item(r["kind"], r["item_id"], seg).short(),
+        (f"{pct(r['win_rate_with'])} of {num(r['deals_with'])}", _sortable(r["win_rate_with"])),
+        (f"{pct(r['win_rate_without'])} of {num(r['deals_without'])}", _sortable(r["win_rate_without"])),
+        (pts(r["lift"]), _sortable(r["lift"])),
+        (f"{ratio(r['odds_ratio'])} ({ratio(r['or_ci_low'])}–{ratio(r['or_ci_high'])})",
+         _sortable(math.log(r["odds_ratio"]))),
+        (qval(r["q_value"]).removeprefix("q=").removeprefix("q"), _sortable(r["q_value"])),
+        (_from_notes(r.get("notes_share")), _sortable(r.get("notes_share"))),
+        f"⚠ {caution}" if caution else "clear" if is_significant(r) else f"not clear: {reason or 'no q-value'}",
+        link(drill_href(segment=seg, kind=r["kind"], item=r["item_id"]), "deals →")]
+
+
+def _not_shown(ctx: Context, seg: str, behaviours: pl.DataFrame, plotted: int) -> str:
+    """How many estimated drivers the chart leaves out, and the items with no separate estimate and why."""
     missing = behaviours.filter(~estimated(behaviours))
-    hidden = behaviours.height - missing.height - plotted.height
+    parts = []
+    hidden = behaviours.height - missing.height - plotted
     if hidden > 0:
         parts.append(f'<p class="help">{hidden} more estimated drivers are not shown (the chart keeps the '
                      f'{limits.MAX_DRIVERS} with the most evidence); query analytics.driver_effects for all of '
@@ -168,9 +182,7 @@ def _segment_section(ctx: Context, seg: str, rows: pl.DataFrame, plotted: pl.Dat
             f"{esc(status_words(r['status'], r['note']))} ({esc(num(r['deals_with']))} closed deals with it, "
             f"{esc(num(r['deals_without']))} without)</li>" for r in missing.iter_rows(named=True))
         parts.append(f'<h3>No separate estimate ({missing.height})</h3><ul class="na">{items}</ul>')
-    parts.append(_attributes(rows.filter(pl.col("kind") == ATTRIBUTE)))
-    parts.append("</section>")
-    return Markup("".join(parts))
+    return "".join(parts)
 
 
 def _attributes(rows: pl.DataFrame) -> str:

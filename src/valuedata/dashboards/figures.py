@@ -153,6 +153,19 @@ class Driver:
     url: str
 
 
+def _error_bars(color: str, centre: list[float], low: list[float | None], high: list[float | None],
+                scale: float = 1.0, digits: int = 4) -> dict:
+    """Asymmetric plotly error bars from each point's interval (none where a bound is unknown)."""
+    return {"type": "data", "symmetric": False, "color": color, "thickness": 1.5,
+            "array": [round((h - c) * scale, digits) if ok(h) else 0 for c, h in zip(centre, high)],
+            "arrayminus": [round((c - lo) * scale, digits) if ok(lo) else 0 for c, lo in zip(centre, low)]}
+
+
+FOREST_GROUPS = [("Significant: more wins", POSITIVE, lambda d: d.significant and d.odds_ratio >= 1, "circle"),
+                 ("Significant: fewer wins", NEGATIVE, lambda d: d.significant and d.odds_ratio < 1, "circle"),
+                 ("Not significant", NEUTRAL, lambda d: not d.significant, "circle-open")]
+
+
 def forest(drivers: list[Driver]) -> go.Figure:
     """Adjusted odds ratios (log x) with intervals beside the raw lift in win rate, one row per driver."""
     if not drivers:
@@ -161,35 +174,34 @@ def forest(drivers: list[Driver]) -> go.Figure:
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.62, 0.38], horizontal_spacing=0.03,
                         subplot_titles=("Adjusted odds ratio, 95% interval (log scale)",
                                         "Raw lift in win rate, points (95% interval)"))
-    groups = [("Significant: more wins", POSITIVE, lambda d: d.significant and d.odds_ratio >= 1, "circle"),
-              ("Significant: fewer wins", NEGATIVE, lambda d: d.significant and d.odds_ratio < 1, "circle"),
-              ("Not significant", NEUTRAL, lambda d: not d.significant, "circle-open")]
-    for name, color, test, symbol in groups:
+    for name, color, test, symbol in FOREST_GROUPS:
         idx = [i for i, d in enumerate(rows) if test(d)]
-        if not idx:
-            continue
         pick = [rows[i] for i in idx]
         marker = {"color": color, "size": 10, "symbol": symbol, "line": {"width": 2, "color": color}}
-        fig.add_scatter(
-            x=[round(d.odds_ratio, 4) for d in pick], y=idx, mode="markers", name=name, marker=marker,
-            error_x={"type": "data", "symmetric": False, "color": color, "thickness": 1.5,
-                     "array": [round(d.or_high - d.odds_ratio, 4) if ok(d.or_high) else 0 for d in pick],
-                     "arrayminus": [round(d.odds_ratio - d.or_low, 4) if ok(d.or_low) else 0 for d in pick]},
-            hovertext=[d.hover for d in pick], hoverinfo="text", customdata=[d.url for d in pick],
-            legendgroup=name, row=1, col=1)
+        if pick:
+            fig.add_scatter(
+                x=[round(d.odds_ratio, 4) for d in pick], y=idx, mode="markers", name=name, marker=marker,
+                error_x=_error_bars(color, [d.odds_ratio for d in pick], [d.or_low for d in pick],
+                                    [d.or_high for d in pick]),
+                hovertext=[d.hover for d in pick], hoverinfo="text", customdata=[d.url for d in pick],
+                legendgroup=name, row=1, col=1)
         lifted = [(i, d) for i, d in zip(idx, pick) if ok(d.lift)]
         if lifted:
             fig.add_scatter(
                 x=[round(d.lift * 100, 2) for _, d in lifted], y=[i for i, _ in lifted], mode="markers",
                 name=name, marker=marker, showlegend=False, legendgroup=name,
-                error_x={"type": "data", "symmetric": False, "color": color, "thickness": 1.5,
-                         "array": [round((d.lift_high - d.lift) * 100, 2) if ok(d.lift_high) else 0
-                                   for _, d in lifted],
-                         "arrayminus": [round((d.lift - d.lift_low) * 100, 2) if ok(d.lift_low) else 0
-                                        for _, d in lifted]},
+                error_x=_error_bars(color, [d.lift for _, d in lifted], [d.lift_low for _, d in lifted],
+                                    [d.lift_high for _, d in lifted], scale=100, digits=2),
                 hovertext=[d.lift_hover for _, d in lifted], hoverinfo="text",
-                customdata=[d.url for _, d in lifted],
-                row=1, col=2)
+                customdata=[d.url for _, d in lifted], row=1, col=2)
+    _forest_axes(fig, rows)
+    height = 150 + 40 * len(rows)
+    return _layout(fig, height, hovermode="closest",
+                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / height, "x": 0})
+
+
+def _forest_axes(fig: go.Figure, rows: list[Driver]) -> None:
+    """The no-effect lines (odds ratio 1, lift 0), log ticks spanning the intervals and the driver labels."""
     span = [-0.6, len(rows) - 0.4]
     for x, col in ((1, 1), (0, 2)):
         fig.add_scatter(x=[x, x], y=span, mode="lines", line={"color": "#444", "dash": "dash", "width": 1},
@@ -203,9 +215,6 @@ def forest(drivers: list[Driver]) -> go.Figure:
     fig.update_yaxes(tickvals=list(range(len(rows))), ticktext=[pwrap(cut(d.label, 2 * LABEL_CHARS), LABEL_CHARS)
                                                                 for d in rows],
                      range=span, automargin=True, showgrid=True, gridcolor="#f0f0f0", row=1, col=1)
-    height = 150 + 40 * len(rows)
-    return _layout(fig, height, hovermode="closest",
-                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.04 + 30 / height, "x": 0})
 
 
 @dataclass
@@ -238,6 +247,27 @@ def below(r: RepRow) -> bool:
     return ok(r.expected) and ok(r.ci_high) and r.ci_high < r.expected
 
 
+def _rep_hover(rows: list[RepRow]) -> str:
+    """The reps chart's hover template; the interval, expected and average-behaviour lines only when known."""
+    has_ci = any(ok(r.ci_low) and ok(r.ci_high) for r in rows)
+    return ("<b>%{y}</b> (%{customdata[1]})<br>raw win rate %{customdata[3]:.0%} of %{customdata[2]} closed "
+            "deals; shrunk %{customdata[4]:.0%}"
+            + (" (interval %{customdata[5]:.0%}–%{customdata[6]:.0%})" if has_ci else "")
+            + ("<br>expected %{customdata[7]:.0%} from their behaviours and deal mix"
+               if any(ok(r.expected) for r in rows) else "")
+            + ("<br>the average rep's behaviour would win %{customdata[8]:.0%} of the same deals"
+               if any(ok(r.mix) for r in rows) else "")
+            + "<extra></extra>")
+
+
+REP_SERIES = [("Expected from behaviours and deal mix", lambda r: ok(r.expected), "expected",
+               {"symbol": "diamond", "size": 10, "color": "#555"}),
+              ("Win rate (shrunk): clearly above expected", above, "actual", {"size": 11, "color": POSITIVE}),
+              ("Win rate (shrunk): clearly below expected", below, "actual", {"size": 11, "color": NEGATIVE}),
+              ("Win rate (shrunk): within chance of expected", lambda r: not above(r) and not below(r), "actual",
+               {"size": 11, "color": NEUTRAL})]
+
+
 def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     """Each rep's best-estimate win rate (with interval when known) against what their deals predict."""
     if not reps:
@@ -245,43 +275,25 @@ def rep_vs_expected(reps: list[RepRow]) -> go.Figure:
     rows = sorted(reps, key=lambda r: r.actual - (r.expected if ok(r.expected) else r.actual))
     labels = [ptext(r.label) for r in rows]
     has_ci = any(ok(r.ci_low) and ok(r.ci_high) for r in rows)
-    has_exp = any(ok(r.expected) for r in rows)
-    has_mix = any(ok(r.mix) for r in rows)
-    hover = ("<b>%{y}</b> (%{customdata[1]})<br>raw win rate %{customdata[3]:.0%} of %{customdata[2]} closed "
-             "deals; shrunk %{customdata[4]:.0%}"
-             + (" (interval %{customdata[5]:.0%}–%{customdata[6]:.0%})" if has_ci else "")
-             + ("<br>expected %{customdata[7]:.0%} from their behaviours and deal mix" if has_exp else "")
-             + ("<br>the average rep's behaviour would win %{customdata[8]:.0%} of the same deals" if has_mix else "")
-             + "<extra></extra>")
+    hover = _rep_hover(rows)
     custom = [[r.url, ptext(r.team), r.closed, _r(r.raw), _r(r.actual), _r(r.ci_low), _r(r.ci_high),
                _r(r.expected), _r(r.mix)] for r in rows]
     fig = go.Figure()
-    gap_x, gap_y = [], []
-    for label, r in zip(labels, rows):
-        if ok(r.expected):
-            gap_x += [_r(r.expected), _r(r.actual), None]
-            gap_y += [label, label, None]
-    fig.add_scatter(x=gap_x, y=gap_y, mode="lines", line={"color": "#bbb", "width": 3}, hoverinfo="skip",
-                    showlegend=False)
+    gaps = [(label, r) for label, r in zip(labels, rows) if ok(r.expected)]
+    fig.add_scatter(x=[x for _, r in gaps for x in (_r(r.expected), _r(r.actual), None)],
+                    y=[y for label, _ in gaps for y in (label, label, None)], mode="lines",
+                    line={"color": "#bbb", "width": 3}, hoverinfo="skip", showlegend=False)
     raw = [i for i, r in enumerate(rows) if ok(r.raw)]
     fig.add_scatter(x=[_r(rows[i].raw) for i in raw], y=[labels[i] for i in raw], mode="markers",
                     name="Win rate (raw)", marker={"symbol": "circle-open", "size": 8, "color": "#777"},
                     hoverinfo="skip")
-    series = [("Expected from behaviours and deal mix", lambda r: ok(r.expected), "expected",
-               {"symbol": "diamond", "size": 10, "color": "#555"}),
-              ("Win rate (shrunk): clearly above expected", above, "actual", {"size": 11, "color": POSITIVE}),
-              ("Win rate (shrunk): clearly below expected", below, "actual", {"size": 11, "color": NEGATIVE}),
-              ("Win rate (shrunk): within chance of expected", lambda r: not above(r) and not below(r), "actual",
-               {"size": 11, "color": NEUTRAL})]
-    for name, test, field, marker in series:
+    for name, test, field, marker in REP_SERIES:
         idx = [i for i, r in enumerate(rows) if test(r)]
         if not idx:
             continue
         pick = [rows[i] for i in idx]
-        err = {"type": "data", "symmetric": False, "color": marker["color"], "thickness": 1.5,
-               "array": [round(r.ci_high - r.actual, 3) if ok(r.ci_high) else 0 for r in pick],
-               "arrayminus": [round(r.actual - r.ci_low, 3) if ok(r.ci_low) else 0 for r in pick]} \
-            if has_ci and field == "actual" else None
+        err = (_error_bars(marker["color"], [r.actual for r in pick], [r.ci_low for r in pick],
+                           [r.ci_high for r in pick], digits=3) if has_ci and field == "actual" else None)
         fig.add_scatter(x=[_r(getattr(r, field)) for r in pick], y=[labels[i] for i in idx], mode="markers",
                         name=name, marker=marker, error_x=err, customdata=[custom[i] for i in idx],
                         hovertemplate=hover)

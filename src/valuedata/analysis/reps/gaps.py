@@ -11,7 +11,7 @@ from valuedata.analysis.scored import ScoredGroup
 from valuedata.analysis.stats import bh_qvalues
 from valuedata.vocabulary import ITEM_LISTS, SIGNIFICANCE
 
-EFFECT_ROWS = 100_000  # deals whose item effects are computed at a time
+EFFECT_ROWS = 25_000  # deals whose item effects are computed at a time (a few (rows x items) temporaries each)
 
 GAPS_SCHEMA = {
     "rep_id": pl.Utf8,
@@ -66,17 +66,20 @@ def gaps(closed: pl.DataFrame, groups: list[ScoredGroup], deal_scores: pl.DataFr
 
 
 def _behaviour_counts(closed: pl.DataFrame, catalogue: pl.DataFrame) -> pl.DataFrame:
-    """Closed deals and deals with the item, per (rep_id, map_id, kind, item_id) of the deal's map."""
+    """Closed deals and deals with the item, per (rep_id, map_id, kind, item_id) of the deal's map. The
+    deals' id lists are exploded by polars' streaming engine, a batch at a time (at 1M deals the exploded
+    ids would otherwise take gigabytes at once)."""
+    keys = ["rep_id", "map_id", "kind", "item_id"]
     per_map = closed.group_by("rep_id", "map_id").agg(deals=pl.len())
     slots = per_map.join(catalogue.select("map_id", "kind", "item_id"), on="map_id")
     hits = pl.concat(
         [
-            closed.select("deal_id", "rep_id", "map_id", kind=pl.lit(kind), item_id=pl.col(column)).explode("item_id")
+            closed.lazy().select("rep_id", "map_id", kind=pl.lit(kind), item_id=pl.col(column).list.unique())
+            .explode("item_id")
             for kind, column in ITEM_LISTS.items()
         ]
-    ).unique(["deal_id", "kind", "item_id"])
-    with_item = hits.group_by("rep_id", "map_id", "kind", "item_id").agg(with_item=pl.len())
-    keys = ["rep_id", "map_id", "kind", "item_id"]
+    )
+    with_item = hits.group_by(keys).agg(with_item=pl.len()).collect(engine="streaming")
     return slots.join(with_item, on=keys, how="left").with_columns(pl.col("with_item").fill_null(0))
 
 
