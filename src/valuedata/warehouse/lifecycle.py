@@ -29,7 +29,7 @@ import duckdb
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
-DEFAULT_MEMORY_LIMIT = "1GB"  # DuckDB spills beyond it; at 1M deals 2GB only raised peak memory (same speed)
+DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB spills beyond it; at 1GB the 1M-deal coverage step ran out of memory in 1 run of 6
 
 
 @dataclass(frozen=True)
