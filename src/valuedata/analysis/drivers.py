@@ -217,16 +217,18 @@ def item_statuses(training: TrainingSet, result: SegmentFit | None, counts: Item
     """Each item's status (estimated / reference / not_enough_data / separation / collinear) and note in
     words; docs/drivers.md explains how to read them."""
     group_of = {j: group for group in training.one_of for j in group.members}
-    pairs = [_item_status(j, training, result, counts, group_of.get(j)) for j in range(len(training.items))]
+    wins = int(training.outcome.sum())
+    pairs = [_item_status(j, training, result, counts, group_of.get(j), (wins, training.outcome.size - wins))
+             for j in range(len(training.items))]
     return [status for status, _ in pairs], [note for _, note in pairs]
 
 
 def _item_status(j: int, training: TrainingSet, result: SegmentFit | None, counts: ItemCounts,
-                 group: OneOfGroup | None) -> tuple[str, str | None]:
-    """Item j's status and note: the first rule it fails, else estimated (against its one-of reference)."""
+                 group: OneOfGroup | None, outcomes: tuple[int, int]) -> tuple[str, str | None]:
+    """Item j's status and note: the first rule it fails, else estimated (against its one-of reference).
+    `outcomes`: the segment's (wins, losses)."""
     rules, names = training.rules, training.items.names
-    wins = int(training.outcome.sum())
-    losses = training.outcome.size - wins
+    wins, losses = outcomes
     reason = result.fit.dropped.get(names[j], "") if result else ""
     if counts.deals_with[j] == 0:
         return NOT_ENOUGH_DATA, "not enough data: no closed deal in this segment has it"
