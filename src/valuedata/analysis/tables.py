@@ -71,8 +71,8 @@ def open_deal_scores(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def rep_frames(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = REP_TABLES) -> dict[str, pl.DataFrame]:
     """The named rep tables, from the closed deals scored once by the stored models."""
     maps = MapTables.read(conn)
-    analyses = RepAnalyses(modelling_deals(conn, CLOSED_OUTCOMES, REP_INPUTS), load_models(conn), maps.items, maps.roles,
-                           conn.sql("SELECT * FROM core.reps").pl())
+    analyses = RepAnalyses(modelling_deals(conn, CLOSED_OUTCOMES, REP_INPUTS), load_models(conn), maps.items,
+                           maps.roles, conn.sql("SELECT * FROM core.reps").pl())
     return analyses.tables(names)
 
 
