@@ -4,13 +4,13 @@ start with the previous step's freed frames and matrices still resident.
 Measured at 1M deals (2 cores), the model fit followed by the other steps in one process:
 
 - polars' allocator (jemalloc) keeps freed pages ~10 s by default, so the next step starts with them resident
-  (0.8 GB after the fit). A background thread now returns them after 1 s (returning them at once added page-fault
-  time to the test suite's many small runs: system CPU 62 s against 71 s). Takes effect only when valuedata is imported before
-  polars (as `valuedata` and `dagster dev` do).
+  (0.8 GB after the fit). A background thread now returns them after 1 s, not at once: the test suite's many
+  small runs would pay for every page again. Takes effect only when valuedata is imported before polars (as
+  `valuedata` and `dagster dev` do).
 - glibc raises its mmap threshold after freeing a large block, so later blocks of up to 32 MB (the logistic
   fit's 16k-row chunks are ~22 MB) come from per-thread arenas that never shrink: 0.5 GB stayed resident after
   the fit. A fixed 4 MB threshold maps those blocks and unmaps them when freed: the fit's peak fell from 2.83 to
-  2.22 GiB and what it left from 0.86 to 0.31 GiB, for ~5% more time (93 s against 98 s).
+  2.22 GiB and what it left from 0.86 to 0.31 GiB, for ~5% more time (93 s against 98 s, one run each).
 """
 
 import ctypes
