@@ -17,7 +17,7 @@ from scipy import linalg, stats
 from pipelines.run import run_pipeline
 from valuedata.analysis.coaching import coaching_lines
 from valuedata.analysis.reps import REP_TABLES, RepAnalyses, closed_deals
-from valuedata.analysis.reps.expected import MIX_GRID, behaviour_grid
+from valuedata.analysis.reps.expected import MIX_GRID, OWN_GRID, average_over_team, behaviour_grid
 from valuedata.analysis.reps.gaps import GAPS_SCHEMA
 from valuedata.analysis.reps.heterogeneity import HETEROGENEITY_SCHEMA, pearson_test, score_test
 from valuedata.analysis.reps.prior import fit_beta_prior
@@ -349,3 +349,15 @@ def test_mix_grid_matches_the_exact_average_over_every_team_deal():
     points, weight = behaviour_grid(team)
     assert points.size == MIX_GRID and abs(weight.sum() - 1) < 1e-12
     assert np.abs(special.expit(own[:, None] + points[None, :]) @ weight - exact).max() < 5e-4
+
+
+def test_mix_interpolated_between_own_scores_matches_the_exact_average():
+    from scipy import special
+
+    rng = np.random.default_rng(5)
+    team, weight = behaviour_grid(rng.normal(0.3, 1.5, size=3000))
+    own = np.concatenate([rng.normal(-1.0, 3.0, size=OWN_GRID * 3), [-10.0, 10.0]])  # spans 20 log-odds
+    exact = special.expit(own[:, None] + team[None, :]) @ weight
+    assert np.abs(average_over_team(own, team, weight) - exact).max() < 3e-7
+    few = own[:50]
+    assert np.array_equal(average_over_team(few, team, weight), special.expit(few[:, None] + team[None, :]) @ weight)

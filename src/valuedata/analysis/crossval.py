@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import polars as pl
 from scipy import special, stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from valuedata.analysis.stats import auc_score, fit_logit
 from valuedata.vocabulary import SIGNIFICANCE
@@ -97,16 +98,21 @@ def boosted_probability(booster: HistGradientBoostingClassifier, design: np.ndar
     return probability
 
 
-def boosting_threads(rows: int) -> threadpool_limits:
+def boosting_threads(rows: int):
     """Boosting's OpenMP threads: one, or on a fit of at least PARALLEL_BOOSTING_ROWS rows one per core idle right
     now. Its threads spin while they wait, so on busy cores they cost far more than they save (at 100k deals,
     load 5.5 on 2 cores: 59 s with one thread against 171 s with two), while on idle cores two threads halve a big
     fit (50,000 x 164 rows: 7.4 s with one, 4.0 s with two). On small fits a second thread costs more CPU than it
     saves time (measured on 2 idle cores, 100 columns: +35% CPU at 3,000 rows, +12% at 25,000, +5% at 50,000).
     The load average cannot tell idle cores: it still counts this run's own earlier steps."""
-    if rows < PARALLEL_BOOSTING_ROWS:
-        return threadpool_limits(1, user_api="openmp")
-    return threadpool_limits(max(1, min(os.cpu_count() or 1, int(idle_cores() + 0.25))), user_api="openmp")
+    threads = 1 if rows < PARALLEL_BOOSTING_ROWS else max(1, min(os.cpu_count() or 1, int(idle_cores() + 0.25)))
+    return _thread_pools().limit(limits=threads, user_api="openmp")
+
+
+@cache
+def _thread_pools() -> ThreadpoolController:
+    """The process's thread pools, found once (finding them reads every loaded library: 5 ms a time)."""
+    return ThreadpoolController()
 
 
 _idle_seen: list[float] = []  # [when, idle cores], measured at most every IDLE_REFRESH seconds
@@ -165,26 +171,37 @@ class CrossValidation:
     def baseline_brier(self) -> float:
         return self.brier(self.baseline)
 
-    @property
+    @cached_property
     def logistic_auc(self) -> float:
         return self.auc(self.logistic)
 
-    @property
+    @cached_property
     def boosting_auc(self) -> float:
         return self.auc(self.boosting)
 
-    @property
+    @cached_property
     def scoring_model(self) -> str:
         """The model whose out-of-fold AUC is better (boosting must win by BOOSTING_MARGIN)."""
         better = self.boosting_auc > self.logistic_auc + BOOSTING_MARGIN
         return BOOSTING if self.deals and better else LOGISTIC
 
-    @property
+    @cached_property
     def scoring_logit(self) -> np.ndarray:
         """Out-of-fold log-odds of the scoring model."""
         if self.scoring_model == LOGISTIC:
             return self.logistic
         return special.logit(np.clip(self.boosting, 1e-6, 1 - 1e-6))
+
+    @cached_property
+    def scored_out_of_fold(self) -> np.ndarray:
+        """The scoring model's out-of-fold probabilities, each fold recalibrated from the other folds only
+        (so its Brier score does not profit from a recalibration fitted on the rows it is judged on)."""
+        logit, y = self.scoring_logit, self.outcome
+        probability = special.expit(logit)
+        for fold in np.unique(self.fold):
+            rows = self.fold == fold
+            probability[rows] = _recalibration(logit[~rows], y[~rows]).apply(probability[rows])
+        return probability
 
 
 @dataclass(frozen=True)
@@ -217,17 +234,6 @@ class Calibration:
 def calibrate(cv: CrossValidation) -> Calibration:
     """Cox recalibration of the scoring model, fit on its out-of-fold log-odds."""
     return _recalibration(cv.scoring_logit, cv.outcome)
-
-
-def scored_out_of_fold(cv: CrossValidation) -> np.ndarray:
-    """The scoring model's out-of-fold probabilities, each fold recalibrated from the other folds only
-    (so its Brier score does not profit from a recalibration fitted on the rows it is judged on)."""
-    logit, y = cv.scoring_logit, cv.outcome
-    probability = special.expit(logit)
-    for fold in np.unique(cv.fold):
-        rows = cv.fold == fold
-        probability[rows] = _recalibration(logit[~rows], y[~rows]).apply(probability[rows])
-    return probability
 
 
 def _recalibration(logit: np.ndarray, y: np.ndarray) -> Calibration:

@@ -25,7 +25,6 @@ from valuedata.analysis.model import (
     build_training_set,
     fit_segment,
 )
-from valuedata.analysis.crossval import scored_out_of_fold
 from valuedata.analysis.stats import newcombe_interval
 from valuedata.vocabulary import ALL_SEGMENTS, CLOSED_OUTCOMES, ITEM_LISTS
 
@@ -348,7 +347,7 @@ def quality_row(result: SegmentFit, fitted_at: datetime) -> dict:
     wins, losses = result.screening.wins, result.screening.losses
     item_names = set(result.training.items.names)
     kept = [name for name, keep in zip(fit.names, fit.kept) if keep]
-    scoring = scored_out_of_fold(cv)
+    scoring = cv.scored_out_of_fold
     return {
         "segment": result.training.segment,
         "closed_deals": wins + losses,

@@ -19,7 +19,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 
 from valuedata.analysis.crossval import (
     BOOSTING, LOGISTIC, Calibration, CrossValidation, Folds, Rows, boosted_probability, calibrate, fit_booster,
-    make_folds, scored_out_of_fold,
+    make_folds,
 )
 from valuedata.analysis.features import ATTRIBUTE, ControlEncoder, ItemSpace
 from valuedata.analysis.leaks import Leak, outcome_leaks
@@ -423,7 +423,7 @@ def _segment_model(training: TrainingSet, fit: LogitFit, cv: CrossValidation, ca
     item_positions = training.candidates[columns[columns > n_controls] - 1 - n_controls]
     means = training.design.mean(axis=0, dtype=np.float64)[columns]
     booster = fit_booster(training.design, training.outcome, columns[1:]) if cv.scoring_model == BOOSTING else None
-    scoring_brier = cv.brier(scored_out_of_fold(cv))
+    scoring_brier = cv.brier(cv.scored_out_of_fold)
     return SegmentModel(
         segment=training.segment,
         feature_names=[fit.names[j] for j in np.flatnonzero(kept)],

@@ -10,7 +10,8 @@ from scipy import special
 from valuedata.analysis.scored import ScoredGroup
 
 MIX_GRID = 2048  # behaviour points the mix win rate averages over (see behaviour_grid)
-CHUNK_CELLS = 2_000_000  # deals x team-deals cells per block in mix_probability
+OWN_GRID = 4096  # own scores the mix is computed at exactly (see average_over_team)
+CHUNK_CELLS = 2_000_000  # own scores x team points per block in average_over_team
 
 DEAL_SCORES_SCHEMA = {"deal_id": pl.Utf8, "rep_id": pl.Utf8, "segment": pl.Utf8, "map_id": pl.Utf8,
                       "won": pl.Boolean, "expected": pl.Float64, "mix": pl.Float64, "evidence_coverage": pl.Float64}
@@ -40,12 +41,21 @@ def mix_probability(group: ScoredGroup) -> np.ndarray:
     mix = np.empty(group.deals.height)
     for map_id in np.unique(maps):
         rows = np.flatnonzero(maps == map_id)
-        team, weight = behaviour_grid(behaviour[rows])
-        step = max(1, CHUNK_CELLS // team.size)
-        for start in range(0, rows.size, step):
-            block = rows[start : start + step]
-            mix[block] = special.expit(own[block, None] + team[None, :]) @ weight
+        mix[rows] = average_over_team(own[rows], *behaviour_grid(behaviour[rows]))
     return mix
+
+
+def average_over_team(own: np.ndarray, team: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """sum_j weight_j * expit(own_i + team_j) for each own score.
+
+    Exact up to OWN_GRID own scores; beyond, exact at OWN_GRID evenly spaced scores and linearly interpolated
+    in between. The average's second derivative is at most that of expit (0.097), so a spacing h is off by at
+    most 0.097 h^2 / 8: under 3e-7 for own scores spanning 20 log-odds. At 1M deals (848,000 closed) the exact sum took 18 s."""
+    points = own if own.size <= OWN_GRID else np.linspace(own.min(), own.max(), OWN_GRID)
+    step = max(1, CHUNK_CELLS // team.size)
+    values = np.concatenate([special.expit(points[start : start + step, None] + team[None, :]) @ weight
+                             for start in range(0, points.size, step)])
+    return values if points is own else np.interp(own, points, values)
 
 
 def behaviour_grid(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
