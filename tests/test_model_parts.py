@@ -13,7 +13,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_info
 
 from valuedata.analysis.crossval import (
-    BOOSTING, LOGISTIC, PARALLEL_BOOSTING_ROWS, Calibration, CrossValidation, boosting_threads, calibrate, idle_cores,
+    BOOSTING, LARGE_CV_DEALS, LOGISTIC, PARALLEL_BOOSTING_ROWS, Calibration, CrossValidation, boosting_threads, calibrate, idle_cores,
     make_folds,
 )
 from valuedata.analysis.leaks import outcome_leaks
@@ -62,6 +62,18 @@ def test_folds_follow_time_only_when_dates_order_the_deals():
         assert not np.intersect1d(train, test).size
     quarter_end = pl.Series(np.where(rng.random(500) < 0.4, 0, rng.integers(1, 400, 500))).cast(pl.Date)
     assert "one close date holds" in make_folds(quarter_end, outcome).scheme
+
+
+def test_three_folds_from_the_large_size_on_each_testing_at_least_50000_deals():
+    rng = np.random.default_rng(4)
+    outcome = (rng.random(LARGE_CV_DEALS) < 0.3).astype(float)
+    dates = pl.Series(np.sort(rng.integers(0, 1000, LARGE_CV_DEALS))).cast(pl.Date)
+    timed = make_folds(dates, outcome)
+    assert timed.scheme.endswith("; 3 folds") and [t.stop - t.start for _, t in timed.splits] == [50_000] * 3
+    assert timed.splits[-1][1].stop == LARGE_CV_DEALS and timed.splits[0][0] == slice(0, LARGE_CV_DEALS // 2)
+    random = make_folds(pl.Series([0] * LARGE_CV_DEALS).cast(pl.Date), outcome)
+    assert random.scheme.startswith("stratified random 3-fold") and len(random.splits) == 3
+    assert len(make_folds(dates[:-1], outcome[:-1]).splits) == 5
 
 
 def test_one_of_groups_take_the_most_frequent_item_as_reference():

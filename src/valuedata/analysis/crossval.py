@@ -26,6 +26,11 @@ from valuedata.analysis.stats import auc_score, fit_logit
 from valuedata.vocabulary import SIGNIFICANCE
 
 CV_FOLDS = 5
+# From this many closed deals on, LARGE_CV_FOLDS folds: each test block then holds at least 50,000 deals, and two
+# more folds only repeat the estimate. At 1M deals (848,060 closed) three folds gave out-of-fold AUCs within 0.0002
+# of five (all deals: logistic 0.78826 / 0.78828, boosting 0.78494 / 0.78508) for 22% less model time (84 -> 66 s).
+LARGE_CV_DEALS = 300_000
+LARGE_CV_FOLDS = 3
 CV_INITIAL_SHARE = 0.5
 MIN_DISTINCT_DATES = 12  # fewer distinct close dates than this do not order the deals
 MAX_DATE_SHARE = 0.25  # nor does one date holding more than this share of the deals
@@ -51,24 +56,26 @@ class Folds:
 
 
 def make_folds(close_dates: pl.Series, outcome: np.ndarray) -> Folds:
-    """Rolling-origin folds when the close dates order the deals (rows sorted by date), else stratified random."""
+    """Rolling-origin folds when the close dates order the deals (rows sorted by date), else stratified random;
+    CV_FOLDS of them, LARGE_CV_FOLDS from LARGE_CV_DEALS deals on."""
     n_rows = outcome.size
+    folds = LARGE_CV_FOLDS if n_rows >= LARGE_CV_DEALS else CV_FOLDS
     sizes = close_dates.value_counts().get_column("count")
     distinct, top_share = sizes.len(), (sizes.max() or 0) / max(n_rows, 1)
     if distinct >= MIN_DISTINCT_DATES and top_share <= MAX_DATE_SHARE:
         start = int(np.ceil(n_rows * CV_INITIAL_SHARE))
-        edges = np.unique(np.linspace(start, n_rows, CV_FOLDS + 1).round().astype(int))
+        edges = np.unique(np.linspace(start, n_rows, folds + 1).round().astype(int))
         splits = [(slice(0, int(a)), slice(int(a), int(b))) for a, b in zip(edges[:-1], edges[1:])]
         scheme = (f"time-ordered: rolling origin by close date, train on the earliest {CV_INITIAL_SHARE:.0%}, "
                   f"test each following block; {len(splits)} folds")
         return Folds(scheme, True, splits)
     why = (f"only {distinct} distinct close date{'s' if distinct != 1 else ''}" if distinct < MIN_DISTINCT_DATES
            else f"one close date holds {top_share:.0%} of the deals")
-    if min(int(outcome.sum()), int(n_rows - outcome.sum())) < CV_FOLDS:
-        return Folds(f"none: too few wins or losses for {CV_FOLDS} stratified folds", False, [])
-    splitter = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0)
+    if min(int(outcome.sum()), int(n_rows - outcome.sum())) < folds:
+        return Folds(f"none: too few wins or losses for {folds} stratified folds", False, [])
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
     splits = [(train, test) for train, test in splitter.split(np.zeros(n_rows), outcome)]
-    return Folds(f"stratified random {CV_FOLDS}-fold (close dates do not order the deals: {why})", False, splits)
+    return Folds(f"stratified random {folds}-fold (close dates do not order the deals: {why})", False, splits)
 
 
 def fit_booster(design: np.ndarray, outcome: np.ndarray, columns: np.ndarray,
