@@ -46,6 +46,7 @@ def valuedata_run(data: Path) -> dict:
     place = OUT / f"whole-run-{data.name}"
     shutil.rmtree(place, ignore_errors=True)
     place.mkdir(parents=True)
+    (place / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # the run's own instance, quiet
     command = [str(Path(sys.executable).parent / "valuedata"), "run", "--input", str(data),
                "--warehouse", str(place / "valuedata.duckdb"), "--dashboards", str(place / "dashboards")]
     result = measured(command, place / "run.log", env=os.environ | {"DAGSTER_HOME": str(place)})
