@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from ingest import OUT, ensure_data
+from pipelines.run import INSTANCE_SETTINGS
 
 HERE = Path(__file__).parent
 STAGE_LINE = re.compile(r"✓ (\S+) \(([\d.]+)s\)")
@@ -46,7 +47,7 @@ def valuedata_run(data: Path) -> dict:
     place = OUT / f"whole-run-{data.name}"
     shutil.rmtree(place, ignore_errors=True)
     place.mkdir(parents=True)
-    (place / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")  # the run's own instance, quiet
+    (place / "dagster.yaml").write_text(INSTANCE_SETTINGS)  # the run's own instance, as `valuedata run` makes one
     command = [str(Path(sys.executable).parent / "valuedata"), "run", "--input", str(data),
                "--warehouse", str(place / "valuedata.duckdb"), "--dashboards", str(place / "dashboards")]
     result = measured(command, place / "run.log", env=os.environ | {"DAGSTER_HOME": str(place)})

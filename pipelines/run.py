@@ -16,6 +16,7 @@ from valuedata.warehouse.refit import refit_status
 from valuedata.warehouse.sql import fetch_one
 
 PROJECT_DAGSTER_HOME = Path(__file__).resolve().parents[1] / ".dagster_home"  # the one `make dev` uses
+INSTANCE_SETTINGS = "telemetry:\n  enabled: false\n"  # the dagster.yaml of an instance `valuedata run` creates
 
 
 @dataclass
@@ -62,7 +63,7 @@ def dagster_home() -> Path:
     PROJECT_DAGSTER_HOME.mkdir(parents=True, exist_ok=True)
     settings = PROJECT_DAGSTER_HOME / "dagster.yaml"
     if not settings.exists():
-        settings.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        settings.write_text(INSTANCE_SETTINGS, encoding="utf-8")
     return PROJECT_DAGSTER_HOME
 
 

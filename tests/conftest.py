@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from pipelines.run import run_pipeline
+from pipelines.run import INSTANCE_SETTINGS, run_pipeline
 from valuedata.config import Settings
 from valuedata.ingest import steps
 from valuedata.warehouse.lifecycle import connect_staging
@@ -25,12 +25,29 @@ REPO = Path(__file__).resolve().parents[1]
 VALUEDATA = Path(sys.executable).parent / "valuedata"
 
 
+# The session's runs keep their event logs in memory, as Dagster's own test instances do: a small run then takes
+# 3 s instead of 4 (its events are not written to SQLite one connection at a time). Recording into a real
+# SQLite instance is tested with `sqlite_dagster_home`.
+SESSION_INSTANCE = INSTANCE_SETTINGS + ("event_log_storage:\n  module: dagster._core.storage.event_log\n"
+                                        "  class: InMemoryEventLogStorage\n")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory) -> Path:
     """Runs record into a Dagster instance of the test session, not the repository's .dagster_home/."""
     home = tmp_path_factory.mktemp("dagster_home")
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "dagster.yaml").write_text(SESSION_INSTANCE)
     os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture
+def sqlite_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Dagster instance of the test's own that stores everything in SQLite, as `valuedata run` sets one up."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(INSTANCE_SETTINGS)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
     return home
 
 

@@ -56,11 +56,11 @@ def test_two_runs_at_once_one_succeeds_the_other_is_refused(tmp_path):
     assert duckdb.connect(str(warehouse), read_only=True).execute("SELECT count(*) FROM core.deals").fetchone()[0] == 5
 
 
-def test_valuedata_run_records_into_the_dagster_instance(tmp_path, dagster_home):
+def test_valuedata_run_records_into_the_dagster_instance(tmp_path, sqlite_dagster_home):
     shutil.copytree(DATA / "mini", tmp_path / "input")
     settings = Settings.resolve(tmp_path / "input", tmp_path / "valuedata.duckdb", tmp_path / "dash")
     assert run_pipeline(settings).success
-    with DagsterInstance.from_config(str(dagster_home)) as instance:
+    with DagsterInstance.from_config(str(sqlite_dagster_home)) as instance:
         runs = instance.get_runs()
         assert runs and runs[0].job_name == "weekly_refit" and runs[0].status == DagsterRunStatus.SUCCESS
         event = instance.get_latest_materialization_event(__import__("dagster").AssetKey(["warehouse", "published"]))
