@@ -13,8 +13,8 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_info
 
 from valuedata.analysis.crossval import (
-    BOOSTING, LARGE_CV_DEALS, LOGISTIC, PARALLEL_BOOSTING_ROWS, Calibration, CrossValidation, boosting_threads, calibrate, idle_cores,
-    make_folds,
+    BOOSTING, LARGE_CV_DEALS, LOGISTIC, PARALLEL_BOOSTING_ROWS, Calibration, CrossValidation, boosting_threads,
+    calibrate, idle_cores, make_folds,
 )
 from valuedata.analysis.leaks import outcome_leaks
 from valuedata.analysis.model import one_of_groups

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -105,7 +106,7 @@ def boosted_probability(booster: HistGradientBoostingClassifier, design: np.ndar
     return probability
 
 
-def boosting_threads(rows: int):
+def boosting_threads(rows: int) -> AbstractContextManager:
     """Boosting's OpenMP threads: one, or on a fit of at least PARALLEL_BOOSTING_ROWS rows one per core idle right
     now. Its threads spin while they wait, so on busy cores they cost far more than they save (at 100k deals,
     load 5.5 on 2 cores: 59 s with one thread against 171 s with two), while on idle cores two threads halve a big
