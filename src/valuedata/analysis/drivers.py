@@ -217,15 +217,16 @@ def item_statuses(training: TrainingSet, result: SegmentFit | None, counts: Item
     words; docs/drivers.md explains how to read them."""
     group_of = {j: group for group in training.one_of for j in group.members}
     wins = int(training.outcome.sum())
-    pairs = [_item_status(j, training, result, counts, group_of.get(j), (wins, training.outcome.size - wins))
-             for j in range(len(training.items))]
+    passes = counts.passes(training.rules)
+    pairs = [_item_status(j, training, result, counts, bool(passes[j]), group_of.get(j),
+                          (wins, training.outcome.size - wins)) for j in range(len(training.items))]
     return [status for status, _ in pairs], [note for _, note in pairs]
 
 
-def _item_status(j: int, training: TrainingSet, result: SegmentFit | None, counts: ItemCounts,
+def _item_status(j: int, training: TrainingSet, result: SegmentFit | None, counts: ItemCounts, passes: bool,
                  group: OneOfGroup | None, outcomes: tuple[int, int]) -> tuple[str, str | None]:
     """Item j's status and note: the first rule it fails, else estimated (against its one-of reference).
-    `outcomes`: the segment's (wins, losses)."""
+    `passes`: whether it meets the per-item rule; `outcomes`: the segment's (wins, losses)."""
     rules, names = training.rules, training.items.names
     wins, losses = outcomes
     reason = result.fit.dropped.get(names[j], "") if result else ""
@@ -237,7 +238,7 @@ def _item_status(j: int, training: TrainingSet, result: SegmentFit | None, count
     if group is not None and group.reference == j:
         return REFERENCE, (f"reference: every deal has exactly one of {_listed(names, group.members)}; the others' "
                            "odds ratios compare with this one")
-    if not counts.passes(rules)[j]:
+    if not passes:
         return NOT_ENOUGH_DATA, (
             f"not enough data: {counts.deals_with[j]} closed deals with it ({counts.wins_with[j]} won) and "
             f"{counts.deals_without[j]} without ({counts.wins_without[j]} won); {rules.describe_item_rule()}")

@@ -29,7 +29,8 @@ import duckdb
 from valuedata.errors import ValuedataError
 from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
-DEFAULT_MEMORY_LIMIT = "2GB"  # DuckDB spills beyond it; at 1GB the 1M-deal coverage step ran out of memory in 1 run of 6
+# DuckDB spills beyond it; at 1GB the 1M-deal coverage step ran out of memory in 1 run of 6
+DEFAULT_MEMORY_LIMIT = "2GB"
 
 
 @dataclass(frozen=True)
