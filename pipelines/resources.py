@@ -15,7 +15,7 @@ from pydantic import PrivateAttr
 from valuedata.config import SETTINGS, Settings
 from valuedata.dashboards.build import swap_in
 from valuedata.ingest.steps import set_run_variables
-from valuedata.warehouse.lifecycle import Warehouse, connect_staging
+from valuedata.warehouse.lifecycle import StagingConnections, Warehouse
 
 
 class WarehouseResource(ConfigurableResource):
@@ -37,6 +37,7 @@ class WarehouseResource(ConfigurableResource):
     _run_id: str = PrivateAttr(default="")
     _exit: ExitStack = PrivateAttr(default_factory=ExitStack)
     _published: bool = PrivateAttr(default=False)
+    _staging: StagingConnections | None = PrivateAttr(default=None)
 
     @classmethod
     def from_environment(cls) -> "WarehouseResource":
@@ -59,11 +60,13 @@ class WarehouseResource(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self._run_id = context.run.run_id if context.run else "adhoc"
         self._exit.enter_context(self.store.build_lock())
-        self.store.begin(self._run_id)
+        self._staging = StagingConnections(self.store.begin(self._run_id))
         for stale in self.settings.dashboards.parent.glob(f"{self._dashboards_prefix}.*"):  # left by a killed run
             shutil.rmtree(stale, ignore_errors=True)
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._staging is not None:
+            self._staging.release()
         if not self._published:
             self.store.discard(self._run_id)
         shutil.rmtree(self.export_dir, ignore_errors=True)
@@ -99,12 +102,13 @@ class WarehouseResource(ConfigurableResource):
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to this run's staging warehouse, with run_id / loaded_at set for the SQL."""
-        with connect_staging(self.store.staging_path(self._run_id)) as conn:
+        with self._staging.connect() as conn:
             set_run_variables(conn, self._run_id)
             yield conn
 
     def publish(self) -> Path:
         """Swap this run's staging warehouse in as the published one, then its dashboards (when built)."""
+        self._staging.release()
         self.store.publish(self._run_id)
         self._published = True
         if self.dashboards_staging.is_dir():

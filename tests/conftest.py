@@ -90,7 +90,7 @@ def ingest(input_dir: Path, db: Path) -> Path:
 class Worlds:
     """Folders built once per test session and shared by every xdist worker: the first worker to ask for a
     name builds it under a file lock, the others wait and then read the same folder. Tests must not write
-    into a shared folder; `World.copy` gives a test its own."""
+    into a shared folder; `World.copy` (or `copy_warehouse`) gives a test its own."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -128,6 +128,13 @@ class World:
         """The same world in a folder of a test's own, for a test that runs the pipeline again on it."""
         shutil.copytree(self.input_dir.parent, target)
         return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.summary)
+
+    def copy_warehouse(self, target: Path) -> "World":
+        """The world's warehouse in a folder of a test's own, on the shared input folder: a run on it sees the
+        files the world loaded, at the paths it loaded them from. For a test that reruns without editing input."""
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.warehouse, target / self.warehouse.name)
+        return World(self.input_dir, target / self.warehouse.name, target / self.dashboards.name, self.summary)
 
 
 def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False,

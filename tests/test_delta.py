@@ -1,13 +1,13 @@
 """Nightly runs cost what changed: a delta run recomputes only the ids its new files reach, and leaves the
 warehouse a full reload of the same files would build."""
 
-import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import DATA, query
+from conftest import World, query
+from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
 
@@ -76,17 +76,14 @@ def recomputed(warehouse: Path) -> dict[str, tuple]:
 
 
 @pytest.fixture(scope="module")
-def delta_and_full(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def delta_and_full(mini_world: World, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The mini world loaded, then a batch loaded by a delta run; and both loaded at once into a new warehouse."""
     tmp_path = tmp_path_factory.mktemp("delta")
-    mini_input = tmp_path / "input"
-    shutil.copytree(DATA / "mini", mini_input)
     batch = write_batch(tmp_path / "batch", BATCH)
-    nightly = tmp_path / "nightly" / "v.duckdb"
-    run(mini_input, nightly)
-    run(mini_input, nightly, batch)
+    nightly = mini_world.copy_warehouse(tmp_path / "nightly").warehouse
+    run(mini_world.input_dir, nightly, batch)
     reload = tmp_path / "reload" / "v.duckdb"
-    run(mini_input, reload, batch)
+    run(mini_world.input_dir, reload, batch)
     return nightly, reload
 
 
@@ -115,11 +112,11 @@ def test_the_delta_run_recomputed_only_what_the_batch_reaches(delta_and_full: tu
         "analytics.deal_coverage": (False, 9)}
 
 
-def test_unchanged_input_recomputes_nothing(mini_input: Path, tmp_path: Path) -> None:
-    warehouse = tmp_path / "v.duckdb"
-    run(mini_input, warehouse)
+def test_unchanged_input_recomputes_nothing(mini_world: World, tmp_path: Path) -> None:
+    world = mini_world.copy_warehouse(tmp_path)
+    warehouse = world.warehouse
     before = {relation: rows(warehouse, relation, ("run_id",)) for relation in COMPARED}
-    run(mini_input, warehouse)
+    run(world.input_dir, warehouse)
     assert recomputed(warehouse) == {"core.reps": (False, 0), "core.deals": (False, 0), "core.engagements": (False, 0),
                                      "analytics.deal_coverage": (False, 0)}
     for relation in COMPARED:
@@ -141,27 +138,26 @@ def test_a_changed_map_or_full_rebuilds_everything(mini_input: Path, tmp_path: P
     assert query(warehouse, "SELECT role_source FROM core.engagements WHERE engagement_id = 'E5'") == [("title:manager",)]
 
 
-def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(tmp_path: Path, monkeypatch) -> None:
+def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: World, tmp_path: Path,
+                                                                         monkeypatch) -> None:
     """The seeds fitted once; a nightly export closing 350 open deals (10% more closed deals than the models
     saw) is loaded without a refit, and then the nightly schedule hands the night to the refit."""
     from dagster import DagsterInstance, build_schedule_context
 
     from pipelines.schedules import nightly_refresh, refit_when_due
 
-    seeds = tmp_path / "seeds"
-    shutil.copytree(DATA.parents[1] / "seeds", seeds)
-    warehouse = tmp_path / "v.duckdb"
-    run(seeds, warehouse)
+    world = seeds.copy_warehouse(tmp_path / "nightly")
+    warehouse = world.warehouse
     models = "SELECT segment, fitted_at, closed_deals FROM models.segment_models ORDER BY segment"
     fitted, drivers = query(warehouse, models), rows(warehouse, "analytics.driver_effects", ())
     trained_on = dict((s, n) for s, _, n in fitted)["*"]
     with duckdb.connect() as conn:
         conn.execute(f"""COPY (SELECT * REPLACE (CAST(created_at::DATE + 30 AS VARCHAR) AS closed_at, 'won' AS outcome)
-                              FROM read_csv('{seeds / "deals.csv"}', all_varchar = true)
+                              FROM read_csv('{world.input_dir / "deals.csv"}', all_varchar = true)
                               WHERE outcome = 'open' ORDER BY deal_id LIMIT 350)
                          TO '{write_batch(tmp_path / "batch", {}) / "deals.csv"}' (HEADER)""")
-    outcome = run_pipeline(Settings.resolve(seeds, warehouse, tmp_path / "dashboards", batch_dir=tmp_path / "batch"),
-                           nightly=True)
+    outcome = run_pipeline(Settings.resolve(world.input_dir, warehouse, tmp_path / "dashboards",
+                                            batch_dir=tmp_path / "batch"), nightly=True)
     assert outcome.success, outcome.failure
     assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
     assert recomputed(warehouse)["core.deals"] == (False, 350)

@@ -81,19 +81,25 @@ def test_broken_map_refused_naming_its_file_and_warehouse_untouched(mini_world, 
     assert not list(world.warehouse.parent.glob("*.building*"))  # the failed run's staging file is gone
 
 
+def failed_run(input_dir: Path, warehouse: Path) -> str:
+    """Why a run that must fail failed (what `valuedata run` prints before exiting with 1)."""
+    outcome = run_pipeline(Settings.resolve(input_dir, warehouse, warehouse.parent / "dash"))
+    assert not outcome.success
+    return outcome.failure
+
+
 def test_missing_required_column_is_fatal_and_named(mini_input, tmp_path):
     deals = mini_input / "deals.csv"
     deals.write_text(deals.read_text().replace("deal_id,account_id", "id,account_id", 1))
-    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert result.returncode == 1
-    assert "deals.csv: header (line 1): required column(s) missing: deal_id" in result.stderr
+    assert "deals.csv: header (line 1): required column(s) missing: deal_id" in failed_run(mini_input,
+                                                                                             tmp_path / "w.duckdb")
     assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_not_a_csv_is_fatal_and_named(mini_input, tmp_path):
     (mini_input / "reps.csv").write_bytes(b"\x00\x01\x02 binary junk \xff\xfe")
-    result = run_cli("run", "--input", str(mini_input), "--warehouse", str(tmp_path / "w.duckdb"))
-    assert result.returncode == 1 and "reps.csv" in result.stderr and "Traceback" not in result.stderr
+    failure = failed_run(mini_input, tmp_path / "w.duckdb")
+    assert "reps.csv" in failure and "Traceback" not in failure
 
 
 def test_missing_deals_file_is_fatal(mini_input, tmp_path):

@@ -31,6 +31,8 @@ from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
 # DuckDB spills beyond it; at 1GB the 1M-deal coverage step ran out of memory in 1 run of 6
 DEFAULT_MEMORY_LIMIT = "2GB"
+# A staging file up to this size stays open between a run's steps (see StagingConnections)
+HOLD_OPEN_BYTES = 128 * 2**20
 
 
 @dataclass(frozen=True)
@@ -110,12 +112,43 @@ class Warehouse:
 @contextmanager
 def connect_staging(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a staging file, bounded in memory, closed on exit."""
-    conn = duckdb.connect(str(path), config={"memory_limit": DEFAULT_MEMORY_LIMIT,
-                                             "temp_directory": str(path.parent / ".duckdb_tmp")})
+    conn = _open_staging(path)
     try:
         yield conn
     finally:
         conn.close()
+
+
+def _open_staging(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), config={"memory_limit": DEFAULT_MEMORY_LIMIT,
+                                             "temp_directory": str(path.parent / ".duckdb_tmp")})
+
+
+class StagingConnections:
+    """A run's connections to its staging file. Opening a DuckDB file costs about 20 ms and a run connects
+    some 60 times, so while the file is small one connection is held open between steps: DuckDB then reuses
+    its open database for every later connection. Past HOLD_OPEN_BYTES it is let go, so that DuckDB's cache
+    of a large warehouse does not stay in memory beside the models a step fits."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._held: duckdb.DuckDBPyConnection | None = None
+
+    @contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to the staging file (see `connect_staging`)."""
+        with connect_staging(self.path) as conn:
+            yield conn
+        if self.path.stat().st_size <= HOLD_OPEN_BYTES:
+            self._held = self._held or _open_staging(self.path)
+        else:
+            self.release()
+
+    def release(self) -> None:
+        """Close the held connection: before the file is published or discarded."""
+        if self._held is not None:
+            self._held.close()
+            self._held = None
 
 
 def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
