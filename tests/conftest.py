@@ -138,9 +138,10 @@ class World:
 
 
 def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False,
-                 runs: int = 1) -> World:
+                 nightly_rerun: bool = False) -> World:
     """The shared world `name`: an input folder that `prepare` writes, run through the pipeline in the
-    process that builds it (`runs` times, on unchanged files), or once through the real `valuedata run`."""
+    process that builds it (then, with `nightly_rerun`, once more as the nightly job on the unchanged files), or
+    once through the real `valuedata run`."""
 
     def build(folder: Path) -> None:
         prepare(folder / "input")
@@ -151,8 +152,8 @@ def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, 
             assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
             summary = result.stdout
         else:
-            for _ in range(runs):
-                outcome = run_pipeline(settings)
+            for nightly in (False, True)[:1 + nightly_rerun]:
+                outcome = run_pipeline(settings, nightly=nightly)
                 assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
             summary = "\n".join(outcome.summary)
         (folder / "summary.txt").write_text(summary)

@@ -3,8 +3,8 @@
 `seeds`: the worked example (planted drivers, reps who differ, a chance look-alike, three currencies, broken
 rows) with markup injected into a map item, a rep name, an account and a contact title. `noise`: a generated
 world whose outcomes are coin flips (reps do not differ, no model beats the base rate), every rep in a team of
-their own (more teams than the team filter shows), run twice on unchanged files so that its quarantined rows
-come from an earlier run.
+their own (more teams than the team filter shows), run again by the nightly job on unchanged files so that its
+quarantined rows come from an earlier run.
 
 Both are conftest's shared worlds: built once per session for every xdist worker. Tests read the warehouses;
 a test that writes copies the file first.
@@ -66,4 +66,4 @@ def seeds(worlds: Worlds) -> World:
 
 @pytest.fixture(scope="session")
 def noise(worlds: Worlds) -> World:
-    return shared_world(worlds, "noise", prepare_noise, runs=2)
+    return shared_world(worlds, "noise", prepare_noise, nightly_rerun=True)

@@ -6,7 +6,9 @@ import time
 
 import duckdb
 
-from conftest import VALUEDATA, run_cli
+from conftest import VALUEDATA
+from pipelines.run import run_pipeline
+from valuedata.config import Settings
 
 
 def deals(warehouse) -> int:
@@ -32,6 +34,7 @@ def test_a_run_killed_while_building_dashboards_changes_neither_warehouse_nor_da
     assert deals(warehouse) == 5, "the warehouse was published before the dashboards were ready"
     assert (dashboards / "index.html").read_bytes() == index
 
-    assert run_cli(*args).returncode == 0  # the next run cleans up and publishes both
+    next_run = run_pipeline(Settings.resolve(world.input_dir, warehouse, dashboards))
+    assert next_run.success, next_run.failure  # the next run cleans up and publishes both
     assert deals(warehouse) == 6 and (dashboards / "index.html").read_bytes() != index
     assert not list(folder.glob(".dash.*")) and not list(folder.glob(".valuedata.duckdb.*.building*"))
