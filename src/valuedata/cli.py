@@ -149,7 +149,7 @@ def coach(rep_id: Annotated[str, typer.Argument(help="The rep to coach, e.g. r07
           warehouse: WarehouseOpt = None) -> None:
     """A rep's top three gaps to the top performers, in the map's own words: the key player to reach,
     the question to ask, the value proposition to present, and what each gap costs in win rate."""
-    from valuedata.analysis.tables import coaching_for, coaching_verdict
+    from valuedata.analysis.coaching import coaching_for, coaching_verdict
     from valuedata.warehouse.lifecycle import connect_read_only
 
     settings = Settings.resolve(warehouse=warehouse)

@@ -14,8 +14,8 @@ import duckdb
 import jinja2
 import polars as pl
 
+from valuedata.analysis.coaching import coaching_verdict
 from valuedata.analysis.playbook import IMPACT, LOSES, NO_DATA, UNCLEAR, WINS
-from valuedata.analysis.tables import coaching_verdict
 from valuedata.dashboards import lookalikes, queries
 from valuedata.dashboards.labels import MapText
 from valuedata.errors import ValuedataError

@@ -7,9 +7,12 @@ whose reps do not differ, are told so.
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 
 from valuedata.analysis.features import item_catalogue
+from valuedata.errors import ValuedataError
+from valuedata.warehouse.sql import fetch_one
 
 TOP_GAPS = 3
 
@@ -87,3 +90,20 @@ def _points(contribution: float) -> str:
     points = contribution * 100
     shown = f"{points:.0f}" if points >= 1.5 else f"{points:.1f}"
     return f"{shown} point" + ("" if shown == "1.0" else "s")
+
+
+def coaching_verdict(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """analytics.rep_heterogeneity's verdict as a sentence: whether reps differ beyond chance, so whether to coach."""
+    found = fetch_one(conn, "SELECT verdict FROM analytics.rep_heterogeneity LIMIT 1")
+    return found[0][0].upper() + found[0][1:] + "." if found and found[0] else None
+
+
+def coaching_for(conn: duckdb.DuckDBPyConnection, rep_id: str) -> list[str]:
+    """A rep's top gaps in the map's own words, from the published warehouse."""
+    items, roles = (conn.sql(f"SELECT * FROM core.{table}").pl() for table in ("value_map_items", "value_map_roles"))
+    scorecard = conn.sql("SELECT * FROM analytics.rep_scorecard").pl()
+    if rep_id not in scorecard["rep_id"].to_list():
+        known = ", ".join(scorecard["rep_id"].head(12).to_list())
+        raise ValuedataError(f"no rep '{rep_id}' on the scorecard; reps include: {known}")
+    return coaching_lines(rep_id, scorecard, conn.sql("SELECT * FROM analytics.rep_gaps").pl(),
+                          items, roles)

@@ -7,15 +7,13 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from valuedata.analysis.coaching import coaching_lines
 from valuedata.analysis.drivers import MODEL_INPUTS, compute_drivers
 from valuedata.analysis.playbook import build_playbook, build_value_hierarchy
 from valuedata.analysis.reps import REP_TABLES, RepAnalyses
 from valuedata.analysis.scoring import score_open_deals
 from valuedata.analysis.stored_models import load_models, save_models
-from valuedata.errors import ValuedataError
 from valuedata.vocabulary import CLOSED_OUTCOMES
-from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, run_sql
+from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
 
 FIT_TABLES = ("driver_effects", "model_quality")
 REP_INPUTS = [*MODEL_INPUTS, "rep_id", "key_role_coverage"]  # the deal columns the rep tables read
@@ -104,20 +102,3 @@ def write_tables(conn: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame
         conn.register(f"{name}_frame", frame)
         run_sql(conn, f"analytics/{name}.sql")
         conn.unregister(f"{name}_frame")
-
-
-def coaching_verdict(conn: duckdb.DuckDBPyConnection) -> str | None:
-    """analytics.rep_heterogeneity's verdict as a sentence: whether reps differ beyond chance, so whether to coach."""
-    found = fetch_one(conn, "SELECT verdict FROM analytics.rep_heterogeneity LIMIT 1")
-    return found[0][0].upper() + found[0][1:] + "." if found and found[0] else None
-
-
-def coaching_for(conn: duckdb.DuckDBPyConnection, rep_id: str) -> list[str]:
-    """A rep's top gaps in the map's own words, from the published warehouse."""
-    maps = MapTables.read(conn)
-    scorecard = conn.sql("SELECT * FROM analytics.rep_scorecard").pl()
-    if rep_id not in scorecard["rep_id"].to_list():
-        known = ", ".join(scorecard["rep_id"].head(12).to_list())
-        raise ValuedataError(f"no rep '{rep_id}' on the scorecard; reps include: {known}")
-    return coaching_lines(rep_id, scorecard, conn.sql("SELECT * FROM analytics.rep_gaps").pl(),
-                          maps.items, maps.roles)

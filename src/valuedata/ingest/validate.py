@@ -10,8 +10,7 @@ import duckdb
 from valuedata.errors import InputError, Problem
 from valuedata.ingest import steps
 from valuedata.ingest.prepared import native_input
-from valuedata.tagging.warehouse import notes_summary
-from valuedata.warehouse.sql import run_sql
+from valuedata.warehouse.sql import fetch_one, run_sql
 
 EXAMPLES_PER_RULE = 3
 
@@ -79,5 +78,20 @@ def validate_input(input_dir: Path, source: str = "native") -> ValidationReport:
             f"ORDER BY line) AS k FROM audit.quarantine) WHERE k <= {EXAMPLES_PER_RULE} "
             "ORDER BY table_name, rule, line").fetchall()
         report.unmapped_titles = steps.build_unmapped_titles(conn)
-        report.notes += [line for line in [notes_summary(conn)] if line]
+        report.notes += [line for line in [_notes_summary(conn)] if line]
     return report
+
+
+def _notes_summary(conn: duckdb.DuckDBPyConnection) -> str | None:
+    """One line on core.engagements: how many engagements have notes, and how many a run would read
+    from notes alone (no tag field filled); None without engagements."""
+    total, with_notes, notes_only = fetch_one(conn, """
+        SELECT count(*), count(*) FILTER (WHERE trim(coalesce(notes, '')) <> ''),
+               count(*) FILTER (WHERE trim(coalesce(notes, '')) <> '' AND map_id IS NOT NULL
+                                AND len(value_propositions) + len(issues) + len(questions) = 0)
+        FROM core.engagements""")
+    if not total:
+        return None
+    return (f"notes: {with_notes:,} of {total:,} engagements ({with_notes / total:.0%}) have notes; "
+            f"{notes_only:,} ({notes_only / total:.0%}) have no tag field filled, so a run reads their value "
+            "propositions, issues and questions from the notes (see analytics.tagging_quality)")

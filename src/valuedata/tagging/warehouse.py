@@ -52,21 +52,6 @@ class TaggingSummary:
     notes_read: int  # notes this run read (featurised and scored)
 
 
-def notes_summary(conn: duckdb.DuckDBPyConnection) -> str | None:
-    """One line on core.engagements: how many engagements have notes, and how many a run would read
-    from notes alone (no tag field filled); None without engagements."""
-    total, with_notes, notes_only = fetch_one(conn, """
-        SELECT count(*), count(*) FILTER (WHERE trim(coalesce(notes, '')) <> ''),
-               count(*) FILTER (WHERE trim(coalesce(notes, '')) <> '' AND map_id IS NOT NULL
-                                AND len(value_propositions) + len(issues) + len(questions) = 0)
-        FROM core.engagements""")
-    if not total:
-        return None
-    return (f"notes: {with_notes:,} of {total:,} engagements ({with_notes / total:.0%}) have notes; "
-            f"{notes_only:,} ({notes_only / total:.0%}) have no tag field filled, so a run reads their value "
-            "propositions, issues and questions from the notes (see analytics.tagging_quality)")
-
-
 def build_field_tags(conn: duckdb.DuckDBPyConnection) -> int:
     """core.engagement_tags with the CRM's tag fields only, from scratch; returns the number of tags. The
     next tagging step then tags every engagement again."""
