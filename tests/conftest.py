@@ -116,54 +116,42 @@ def worlds(tmp_path_factory) -> Worlds:
 
 @dataclass(frozen=True)
 class World:
-    """An input folder run once through the pipeline: its published warehouse and dashboards, and the summary
-    the run printed (where the warehouse and dashboards are)."""
+    """An input folder run through the pipeline: its published warehouse and dashboards."""
 
     input_dir: Path
     warehouse: Path
     dashboards: Path
-    summary: str
 
     def copy(self, target: Path) -> "World":
         """The same world in a folder of a test's own, for a test that runs the pipeline again on it."""
         shutil.copytree(self.input_dir.parent, target)
-        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name, self.summary)
+        return World(target / "input", target / self.warehouse.name, target / self.dashboards.name)
 
     def copy_warehouse(self, target: Path) -> "World":
         """The world's warehouse in a folder of a test's own, on the shared input folder: a run on it sees the
         files the world loaded, at the paths it loaded them from. For a test that reruns without editing input."""
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(self.warehouse, target / self.warehouse.name)
-        return World(self.input_dir, target / self.warehouse.name, target / self.dashboards.name, self.summary)
+        return World(self.input_dir, target / self.warehouse.name, target / self.dashboards.name)
 
 
-def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, cli: bool = False,
-                 nightly_rerun: bool = False) -> World:
+def shared_world(worlds: Worlds, name: str, prepare: Callable[[Path], None], *, nightly_rerun: bool = False) -> World:
     """The shared world `name`: an input folder that `prepare` writes, run through the pipeline in the
-    process that builds it (then, with `nightly_rerun`, once more as the nightly job on the unchanged files), or
-    once through the real `valuedata run`."""
+    process that builds it (then, with `nightly_rerun`, once more as the nightly job on the unchanged files)."""
 
     def build(folder: Path) -> None:
         prepare(folder / "input")
         settings = Settings.resolve(folder / "input", folder / "valuedata.duckdb", folder / "dash")
-        if cli:
-            result = run_cli("run", "--input", str(settings.input_dir), "--warehouse", str(settings.warehouse),
-                             "--dashboards", str(settings.dashboards))
-            assert result.returncode == 0, f"valuedata run on the {name} world failed:\n{result.stderr}"
-            summary = result.stdout
-        else:
-            for nightly in (False, True)[:1 + nightly_rerun]:
-                outcome = run_pipeline(settings, nightly=nightly)
-                assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
-            summary = "\n".join(outcome.summary)
-        (folder / "summary.txt").write_text(summary)
+        for nightly in (False, True)[:1 + nightly_rerun]:
+            outcome = run_pipeline(settings, nightly=nightly)
+            assert outcome.success, f"the pipeline run on the {name} world failed:\n{outcome.failure}"
 
     folder = worlds.get(name, build)
-    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash", (folder / "summary.txt").read_text())
+    return World(folder / "input", folder / "valuedata.duckdb", folder / "dash")
 
 
 @pytest.fixture(scope="session")
 def mini_world(worlds: Worlds) -> World:
-    """tests/data/mini through the real `valuedata run`, once per session. (The worked example's world is
+    """tests/data/mini through the pipeline, once per session. (The worked example's world is
     dashboard_worlds.seeds.)"""
-    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir), cli=True)
+    return shared_world(worlds, "mini", lambda input_dir: shutil.copytree(DATA / "mini", input_dir))
