@@ -6,13 +6,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from conftest import query, run_cli
 from pipelines.run import run_pipeline
 from valuedata.config import Settings
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.lifecycle import Warehouse
+from valuedata.warehouse import lifecycle
+from valuedata.warehouse.lifecycle import StagingConnections, Warehouse
 
 READER = textwrap.dedent("""
     import sys, time, duckdb
@@ -114,3 +116,18 @@ def test_a_second_builder_is_refused_while_one_runs(tmp_path):
         with pytest.raises(ValuedataError, match="another valuedata run is building"):
             with store.build_lock():
                 pass
+
+
+def test_a_small_staging_file_stays_open_between_steps_and_a_large_one_is_let_go(tmp_path, monkeypatch):
+    staging = StagingConnections(tmp_path / "staging.duckdb")
+    with staging.connect() as conn:
+        conn.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
+    assert staging.held
+    with staging.connect() as conn:  # the held database: the table is there without a checkpoint
+        assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 10
+    monkeypatch.setattr(lifecycle, "HOLD_OPEN_BYTES", 0)
+    with staging.connect() as conn:
+        conn.execute("INSERT INTO t VALUES (10)")
+    assert not staging.held
+    with duckdb.connect(str(tmp_path / "staging.duckdb"), read_only=True) as reader:  # closed, so openable read-only
+        assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 11
