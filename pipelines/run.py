@@ -11,7 +11,7 @@ from pipelines.definitions import defs
 from pipelines.progress import progress_logger
 from valuedata.config import Settings
 from valuedata.errors import error_chain, is_ours, plain_error
-from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.lifecycle import open_current
 from valuedata.warehouse.refit import refit_status
 from valuedata.warehouse.sql import fetch_one
 
@@ -80,7 +80,7 @@ def _failure_text(event) -> str:
 
 def _summary(settings: Settings) -> list[str]:
     lines = []
-    with connect_read_only(settings.warehouse) as conn:
+    with open_current(settings.warehouse) as conn:
         run_id = fetch_one(conn, "SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1")[0]
         for file, read, loaded, quarantined in conn.execute(
                 "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads WHERE run_id = ? "

@@ -126,13 +126,13 @@ def playbook(segment: Annotated[str, typer.Option("--segment", help="The segment
     """The value map as a sales playbook ranked by evidence: the key players to reach, the questions to
     ask and the value propositions to present, each with what the won and lost deals say about it."""
     from valuedata.playbook_report import render_playbook
-    from valuedata.warehouse.lifecycle import connect_read_only
+    from valuedata.warehouse.lifecycle import open_current
 
     if fmt not in ("md", "html"):
         _fail(f"--format {fmt!r} is not md or html")
     settings = Settings.resolve(warehouse=warehouse)
     try:
-        with connect_read_only(settings.warehouse) as conn:
+        with open_current(settings.warehouse) as conn:
             text = render_playbook(conn, segment, role, fmt)
     except ValuedataError as exc:
         _fail(str(exc))
@@ -150,11 +150,11 @@ def coach(rep_id: Annotated[str, typer.Argument(help="The rep to coach, e.g. r07
     """A rep's top three gaps to the top performers, in the map's own words: the key player to reach,
     the question to ask, the value proposition to present, and what each gap costs in win rate."""
     from valuedata.analysis.coaching import coaching_for, coaching_verdict
-    from valuedata.warehouse.lifecycle import connect_read_only
+    from valuedata.warehouse.lifecycle import open_current
 
     settings = Settings.resolve(warehouse=warehouse)
     try:
-        with connect_read_only(settings.warehouse) as conn:
+        with open_current(settings.warehouse) as conn:
             lines, verdict = coaching_for(conn, rep_id), coaching_verdict(conn)
     except ValuedataError as exc:
         _fail(str(exc))

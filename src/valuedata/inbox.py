@@ -27,7 +27,7 @@ import duckdb
 
 from valuedata.config import Settings
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.lifecycle import open_current
 
 MARKER = "READY"
 BATCHES, ARCHIVE, REJECTED = ".batches", "archive", "rejected"
@@ -207,7 +207,7 @@ def reject_batch(batch: Path, run_id: str, problems: list[str], now: datetime) -
 def load_summary(warehouse: Path, run_id: str, batch_id: str) -> list[str]:
     """Rows read / loaded / set aside per file of a batch, and the first rows set aside, from the warehouse."""
     try:
-        with connect_read_only(warehouse) as conn:
+        with open_current(warehouse) as conn:
             loads = conn.execute(
                 "SELECT file, rows_read, rows_loaded, rows_quarantined FROM audit.loads "
                 "WHERE run_id = ? AND contains(file, ?) ORDER BY file", [run_id, batch_id]).fetchall()

@@ -110,17 +110,8 @@ class Warehouse:
             stale.unlink(missing_ok=True)
 
 
-@contextmanager
-def connect_staging(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to a staging file, bounded in memory, closed on exit."""
-    conn = _open_staging(path)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-def _open_staging(path: Path) -> duckdb.DuckDBPyConnection:
+def connect_staging(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-write connection to a staging file, bounded in memory (`with` closes it)."""
     return duckdb.connect(str(path), config={"memory_limit": DEFAULT_MEMORY_LIMIT,
                                              "temp_directory": str(path.parent / ".duckdb_tmp")})
 
@@ -141,7 +132,7 @@ class StagingConnections:
         with connect_staging(self.path) as conn:
             yield conn
         if self.path.stat().st_size <= HOLD_OPEN_BYTES:
-            self._held = self._held or _open_staging(self.path)
+            self._held = self._held or connect_staging(self.path)
         else:
             self.release()
 
@@ -159,7 +150,8 @@ class StagingConnections:
 def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the version of the warehouse published last, even in a process that
     holds older connections: the file is attached to a new in-memory DuckDB instance, under its usual
-    catalog name (the file's stem), so `analytics.deal_coverage` and `valuedata.analytics.…` both work."""
+    catalog name (the file's stem), so `analytics.deal_coverage` and `valuedata.analytics.…` both work (`with`
+    closes it)."""
     path = Path(path)
     if not path.exists():
         raise ValuedataError(f"no warehouse at {path}: run `valuedata run` first (or pass --warehouse PATH)")
@@ -173,16 +165,6 @@ def open_current(path: Path | str) -> duckdb.DuckDBPyConnection:
         raise ValuedataError(f"{path} cannot be opened as a DuckDB warehouse: {str(exc).strip().splitlines()[0]}") \
             from None
     return conn
-
-
-@contextmanager
-def connect_read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the published warehouse (its current version), closed on exit."""
-    conn = open_current(path)
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def _fsync(path: Path) -> None:

@@ -19,7 +19,7 @@ from rich.table import Table
 from rich.text import Text
 
 from valuedata.errors import ValuedataError
-from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.lifecycle import open_current
 
 QUERY_TYPES = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA,
                duckdb.StatementType.CALL}
@@ -30,7 +30,7 @@ _QUERIES = "SELECT (with CTEs, SHOW, DESCRIBE, SUMMARIZE), EXPLAIN, PRAGMA or CA
 def print_query(warehouse: Path, query: str, fmt: str, limit: int, console: Console) -> None:
     """Run `query` read-only and print it as a table, CSV or JSON lines."""
     checked_query(query)
-    with connect_read_only(warehouse) as conn:
+    with open_current(warehouse) as conn:
         conn.execute(_LOCKDOWN)
         try:
             cursor = conn.execute(query)

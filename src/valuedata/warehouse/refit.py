@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from valuedata.analysis.stored_models import models_fitted
-from valuedata.warehouse.lifecycle import connect_read_only
+from valuedata.warehouse.lifecycle import open_current
 from valuedata.warehouse.sql import fetch_one
 
 REFIT_GROWTH = 0.10  # refit once closed deals grew by this share since the models were trained
@@ -52,7 +52,7 @@ def published_refit_status(warehouse: Path) -> RefitStatus:
     """The refit status of the published warehouse; without one, no models: a refit (the first full run) is due."""
     if not warehouse.exists():
         return RefitStatus(None, None, 0)
-    with connect_read_only(warehouse) as conn:
+    with open_current(warehouse) as conn:
         return refit_status(conn)
 
 
