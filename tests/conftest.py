@@ -15,7 +15,7 @@ import duckdb
 import pytest
 from filelock import FileLock
 
-from pipelines.run import INSTANCE_SETTINGS, run_pipeline
+from pipelines.run import INSTANCE_SETTINGS, RunOutcome, run_pipeline
 from valuedata.config import Settings
 from valuedata.ingest import steps
 from valuedata.warehouse.lifecycle import connect_staging
@@ -77,6 +77,16 @@ def query(warehouse: Path, sql: str) -> list[tuple]:
     """Rows of a read-only query against a published warehouse."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return conn.execute(sql).fetchall()
+
+
+def run_ok(input_dir: Path, warehouse: Path, batch: Path | None = None, *, full: bool = False,
+           nightly: bool = False) -> RunOutcome:
+    """A pipeline run in process that must succeed (dashboards beside the warehouse); `batch` a folder of new
+    exports, `full` a full rebuild, `nightly` the nightly job."""
+    settings = Settings.resolve(input_dir, warehouse, warehouse.parent / "dashboards", batch_dir=batch)
+    outcome = run_pipeline(settings, full_rebuild=full, nightly=nightly)
+    assert outcome.success, outcome.failure
+    return outcome
 
 
 def ingest(input_dir: Path, db: Path) -> Path:

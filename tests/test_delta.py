@@ -6,10 +6,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import World, query
+from conftest import World, query, run_ok
 from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
-from pipelines.run import run_pipeline
-from valuedata.config import Settings
 
 # Every relation a delta run writes, with the columns that name a run rather than a result.
 COMPARED = {
@@ -56,12 +54,6 @@ def write_batch(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
-def run(input_dir: Path, warehouse: Path, batch: Path | None = None, full: bool = False) -> None:
-    settings = Settings.resolve(input_dir, warehouse, warehouse.parent / "dashboards", batch_dir=batch)
-    outcome = run_pipeline(settings, full_rebuild=full)
-    assert outcome.success, outcome.failure
-
-
 def rows(warehouse: Path, relation: str, left_out: tuple[str, ...]) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         columns = [c for (c,) in conn.execute(f"SELECT column_name FROM (DESCRIBE {relation})").fetchall()
@@ -81,9 +73,9 @@ def delta_and_full(mini_world: World, tmp_path_factory: pytest.TempPathFactory) 
     tmp_path = tmp_path_factory.mktemp("delta")
     batch = write_batch(tmp_path / "batch", BATCH)
     nightly = mini_world.copy_warehouse(tmp_path / "nightly").warehouse
-    run(mini_world.input_dir, nightly, batch)
+    run_ok(mini_world.input_dir, nightly, batch)
     reload = tmp_path / "reload" / "v.duckdb"
-    run(mini_world.input_dir, reload, batch)
+    run_ok(mini_world.input_dir, reload, batch)
     return nightly, reload
 
 
@@ -116,7 +108,7 @@ def test_unchanged_input_recomputes_nothing(mini_world: World, tmp_path: Path) -
     world = mini_world.copy_warehouse(tmp_path)
     warehouse = world.warehouse
     before = {relation: rows(warehouse, relation, ("run_id",)) for relation in COMPARED}
-    run(world.input_dir, warehouse)
+    run_ok(world.input_dir, warehouse)
     assert recomputed(warehouse) == {"core.reps": (False, 0), "core.deals": (False, 0), "core.engagements": (False, 0),
                                      "analytics.deal_coverage": (False, 0)}
     for relation in COMPARED:
@@ -125,14 +117,14 @@ def test_unchanged_input_recomputes_nothing(mini_world: World, tmp_path: Path) -
 
 def test_a_changed_map_or_full_rebuilds_everything(mini_input: Path, tmp_path: Path) -> None:
     warehouse = tmp_path / "v.duckdb"
-    run(mini_input, warehouse)
-    run(mini_input, warehouse, full=True)
+    run_ok(mini_input, warehouse)
+    run_ok(mini_input, warehouse, full=True)
     assert recomputed(warehouse)["core.engagements"] == (True, 7)  # every engagement loaded
     assert query(warehouse, f"SELECT DISTINCT reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") == [
         ("asked for (--full)",)]
     controls = mini_input / "maps" / "controls.yaml"
     controls.write_text(controls.read_text().replace('"plant manager", ', ""))
-    run(mini_input, warehouse)
+    run_ok(mini_input, warehouse)
     assert query(warehouse, f"SELECT DISTINCT full_rebuild, reason FROM audit.recomputed WHERE run_id = {LATEST_RUN}") \
         == [(True, "a value map changed")]
     assert query(warehouse, "SELECT role_source FROM core.engagements WHERE engagement_id = 'E5'") == [("title:manager",)]
@@ -156,9 +148,7 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
                               FROM read_csv('{world.input_dir / "deals.csv"}', all_varchar = true)
                               WHERE outcome = 'open' ORDER BY deal_id LIMIT 350)
                          TO '{write_batch(tmp_path / "batch", {}) / "deals.csv"}' (HEADER)""")
-    outcome = run_pipeline(Settings.resolve(world.input_dir, warehouse, tmp_path / "dashboards",
-                                            batch_dir=tmp_path / "batch"), nightly=True)
-    assert outcome.success, outcome.failure
+    outcome = run_ok(world.input_dir, warehouse, tmp_path / "batch", nightly=True)
     assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
     assert recomputed(warehouse)["core.deals"] == (False, 350)
     scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}

@@ -1,15 +1,6 @@
 """Incremental loads: unchanged files are skipped, later exports supersede earlier versions, history stays."""
 
-from pathlib import Path
-
-from conftest import query
-from pipelines.run import run_pipeline
-from valuedata.config import Settings
-
-
-def run(input_dir: Path, warehouse: Path, batch: Path | None = None) -> None:
-    outcome = run_pipeline(Settings.resolve(input_dir, warehouse, warehouse.parent / "dash", batch_dir=batch))
-    assert outcome.success, outcome.failure
+from conftest import query, run_ok
 
 
 def test_a_batch_supersedes_deals_and_keeps_history(mini_world, tmp_path):
@@ -21,7 +12,7 @@ def test_a_batch_supersedes_deals_and_keeps_history(mini_world, tmp_path):
         "deal_id,account_id,account_name,segment,rep_id,amount,currency,created_at,closed_at,outcome\n"
         "D3,A3,Cog,manufacturing,r1,900,USD,2025-02-01,2025-04-01,won\n"      # the open deal closes
         "D30,A30,Zed,manufacturing,r2,50,USD,2025-04-01,,open\n")              # a new deal
-    run(mini_input, warehouse, batch)
+    run_ok(mini_input, warehouse, batch)
     deals = dict(query(warehouse, "SELECT deal_id, outcome FROM core.deals"))
     assert deals["D3"] == "won" and deals["D30"] == "open" and deals["D1"] == "won"
     assert len(deals) == 6
@@ -50,7 +41,7 @@ def test_parquet_inputs_and_a_catch_all_map(mini_input, tmp_path):
     catch_all.update(map_id="any-segment", segment="*")
     (mini_input / "maps" / "any.yaml").write_text(yaml.safe_dump(catch_all))
     warehouse = tmp_path / "valuedata.duckdb"
-    run(mini_input, warehouse)
+    run_ok(mini_input, warehouse)
     maps = dict(query(warehouse, "SELECT deal_id, map_id FROM core.deals"))
     assert maps["D4"] == "any-segment" and maps["D1"] == "mini-controls"  # D4 is in segment 'retail'
     # rows are numbered from 1 in a parquet file (no header line)
@@ -64,14 +55,14 @@ def test_an_edited_file_of_the_same_size_is_read_again(mini_input, tmp_path):
     import duckdb
 
     warehouse = tmp_path / "valuedata.duckdb"
-    run(mini_input, warehouse)
+    run_ok(mini_input, warehouse)
     with duckdb.connect(str(warehouse)) as conn:
         conn.execute("ALTER TABLE raw.loads DROP COLUMN bytes")  # as an older warehouse has it
     deals = mini_input / "deals.csv"
     before = deals.read_text()
     deals.write_text(before.replace("D1,A1,Acme,manufacturing,r1,1000,", "D1,A1,Acme,manufacturing,r1,1001,"))
     assert deals.stat().st_size == len(before.encode())
-    run(mini_input, warehouse)
+    run_ok(mini_input, warehouse)
     assert query(warehouse, "SELECT amount FROM core.deals WHERE deal_id = 'D1'") == [(1001,)]
     latest = "(SELECT run_id FROM audit.runs ORDER BY started_at DESC LIMIT 1)"
     statuses = dict(query(warehouse, f"SELECT file, status FROM audit.loads WHERE run_id = {latest}"))

@@ -105,5 +105,4 @@ def coaching_for(conn: duckdb.DuckDBPyConnection, rep_id: str) -> list[str]:
     if rep_id not in scorecard["rep_id"].to_list():
         known = ", ".join(scorecard["rep_id"].head(12).to_list())
         raise ValuedataError(f"no rep '{rep_id}' on the scorecard; reps include: {known}")
-    return coaching_lines(rep_id, scorecard, conn.sql("SELECT * FROM analytics.rep_gaps").pl(),
-                          items, roles)
+    return coaching_lines(rep_id, scorecard, conn.sql("SELECT * FROM analytics.rep_gaps").pl(), items, roles)
