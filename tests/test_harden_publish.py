@@ -27,7 +27,7 @@ def test_a_run_killed_while_building_dashboards_changes_neither_warehouse_nor_da
         handle.write("D99,A99,Zed,manufacturing,r1,10,USD,2025-03-01,,open,inbound,1\n")
     run = subprocess.Popen([str(VALUEDATA), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not list(folder.glob(".dash.*.building/*")) and run.poll() is None and time.time() < deadline:
+    while not list(folder.glob(".dashboards.*.building/*")) and run.poll() is None and time.time() < deadline:
         time.sleep(0.01)
     run.send_signal(signal.SIGKILL)
     run.wait()
@@ -37,4 +37,4 @@ def test_a_run_killed_while_building_dashboards_changes_neither_warehouse_nor_da
     next_run = run_pipeline(Settings.resolve(world.input_dir, warehouse, dashboards))
     assert next_run.success, next_run.failure  # the next run cleans up and publishes both
     assert deals(warehouse) == 6 and (dashboards / "index.html").read_bytes() != index
-    assert not list(folder.glob(".dash.*")) and not list(folder.glob(".valuedata.duckdb.*.building*"))
+    assert not list(folder.glob(".dashboards.*")) and not list(folder.glob(".valuedata.duckdb.*.building*"))

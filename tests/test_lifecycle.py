@@ -123,7 +123,9 @@ def test_a_small_staging_file_stays_open_between_steps_and_a_large_one_is_let_go
     with staging.connect() as conn:
         conn.execute("CREATE TABLE t AS SELECT range AS i FROM range(10)")
     assert staging.held
-    with staging.connect() as conn:  # the held database: the table is there without a checkpoint
+    with pytest.raises(duckdb.ConnectionException, match="different configuration"):
+        duckdb.connect(str(tmp_path / "staging.duckdb"), read_only=True)  # the database is still open here
+    with staging.connect() as conn:
         assert conn.execute("SELECT count(*) FROM t").fetchone()[0] == 10
     monkeypatch.setattr(lifecycle, "HOLD_OPEN_BYTES", 0)
     with staging.connect() as conn:
