@@ -10,12 +10,14 @@ from html import unescape
 from pathlib import Path
 
 import duckdb
+import plotly.graph_objects as go
 import plotly.offline
 import pytest
 from dashboard_worlds import noise, seeds  # noqa: F401 - session fixtures: warehouses built by the real pipeline
 
 from valuedata.dashboards import build_dashboards, limits
 from valuedata.dashboards.export import find_browser
+from valuedata.dashboards.figures import empty
 from valuedata.dashboards.pages import build_pages
 from valuedata.dashboards.queries import OTHER_TEAMS, WarehouseReader
 
@@ -55,7 +57,7 @@ def chart(pages, file, name):
 
 
 def trace(fig, name):
-    return next(t for t in fig.data if t.name == name)
+    return next(t for t in fig["data"] if t.get("name") == name)
 
 
 def page_data(html: str) -> dict:
@@ -91,22 +93,35 @@ def test_png_export_writes_every_chart(seeds, pages, tmp_path):
 def test_win_rate_over_time_matches_sql(pages, db):
     fig = chart(pages, "index.html", "winrate").variants["all|quarter"]
     total = trace(fig, "All segments")
-    x = total.x[-2]
+    x = total["x"][-2]
     won, closed = db.execute(f"""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM core.deals
         WHERE outcome <> 'open' AND date_trunc('quarter', closed_at) = DATE '{x}'""").fetchall()[0]
-    assert list(total.customdata[-2]) == [won, closed] and total.y[-2] == round(won / closed, 3)
+    assert list(total["customdata"][-2]) == [won, closed] and total["y"][-2] == round(won / closed, 3)
 
 
 def test_pipeline_and_coverage_match_sql(pages, db):
     fig = chart(pages, "index.html", "pipeline").variants["all|all"]
-    assert sum(t.y[1] for t in fig.data) == db.execute("SELECT count(*) FROM core.deals WHERE outcome = 'won'").fetchone()[0]
+    won = db.execute("SELECT count(*) FROM core.deals WHERE outcome = 'won'").fetchone()[0]
+    assert sum(t["y"][1] for t in fig["data"]) == won
     cov = chart(pages, "index.html", "coverage").variants["all|all"]
     bars = trace(cov, "All segments")
     w, n = db.execute("""SELECT count(*) FILTER (WHERE outcome = 'won'), count(*) FROM analytics.deal_coverage
         WHERE outcome <> 'open' AND key_role_coverage = 1""").fetchone()
-    full = list(bars.x).index("All")
-    assert bars.y[full] == round(w / n, 3) and bars.text[full] == f"n={n:,}"
-    assert list(cov.layout.xaxis.categoryarray) == list(bars.x)  # no always-empty bin on the axis
+    full = list(bars["x"]).index("All")
+    assert bars["y"][full] == round(w / n, 3) and bars["text"][full] == f"n={n:,}"
+    assert list(cov["layout"]["xaxis"]["categoryarray"]) == list(bars["x"])  # no always-empty bin on the axis
+
+
+def test_every_figure_is_valid_plotly(pages):
+    """The builders write plotly JSON by hand: plotly validates every property name and value of every variant."""
+    figures = {f"{file} {c.name} {key}": fig for file, p in pages.items() for c in p.charts
+               for key, fig in c.variants.items()}
+    figures["empty"] = empty("Nothing to plot")
+    for name, fig in figures.items():
+        try:
+            go.Figure(fig)
+        except ValueError as exc:
+            pytest.fail(f"{name}: {exc}")
 
 
 def _tiles(pages, key: str) -> dict[str, str]:
@@ -144,8 +159,10 @@ def test_amounts_always_carry_their_currency(pages, db):
     amounts = [r for r in rows if not r.endswith("%")]
     assert amounts and all(re.fullmatch(r"[\d.,]+[kMB]? (USD|EUR|GBP)", a) for a in amounts), amounts[:6]
     bands = chart(pages, "open_deals.html", "bands").variants["all"]
-    assert sum(sum(t.y) for t in bands.data) == db.execute("SELECT count(*) FROM analytics.open_deal_scores").fetchone()[0]
-    assert bands.layout.yaxis.title.text == "Open deals"  # counts: amounts in three currencies are never stacked
+    scored = db.execute("SELECT count(*) FROM analytics.open_deal_scores").fetchone()[0]
+    assert sum(sum(t["y"]) for t in bands["data"]) == scored
+    # counts: amounts in three currencies are never stacked
+    assert bands["layout"]["yaxis"]["title"]["text"] == "Open deals"
 
 
 def test_quarantined_rows_stay_visible_after_a_rerun(noise_pages, noise_db):
@@ -184,8 +201,8 @@ def test_reps_page_leads_with_the_verdict_and_coaches_only_coach_rows(pages, db)
     assert len(rows) == len({c[0] for c in coach}) > 0
     per_rep = {rep: sum(1 for c in coach if c[0] == rep) for rep, *_ in coach}
     assert sum(r.count("<li>") for r in rows) == sum(min(3, n) for n in per_rep.values())
-    heat = chart(pages, "reps.html", "gaps").variants["all"].data[0]
-    cells = sum(1 for row in heat.z for v in row if v is not None)
+    heat = chart(pages, "reps.html", "gaps").variants["all"]["data"][0]
+    cells = sum(1 for row in heat["z"] for v in row if v is not None)
     assert cells == len(coach)
     small = db.execute("SELECT rep_id FROM analytics.rep_scorecard WHERE small_sample").fetchall()
     assert not {c[0] for c in coach} & {s[0] for s in small}
@@ -198,7 +215,7 @@ def test_no_coaching_where_reps_do_not_differ(noise_pages, noise_db):
     assert verdict[1:] in page.html and "no coaching list and no gap heatmap" in page.html
     assert 'id="coaching"' not in page.html and [c.name for c in page.charts] == ["reps"]
     fig = chart(noise_pages, "reps.html", "reps").variants["all"]
-    assert not any("clearly" in (t.name or "") for t in fig.data)  # nobody coloured above or below expected
+    assert not any("clearly" in t.get("name", "") for t in fig["data"])  # nobody coloured above or below expected
 
 
 def test_no_next_best_action_where_the_analyses_give_none(noise_pages, noise_db):
@@ -232,7 +249,7 @@ def test_drivers_page_statuses_attributes_and_models_in_words(pages, db):
     assert f"cross-validated AUC {m[0]:.2f}" in section and m[1] in section
     assert "not clear: its interval" in section
     forest = chart(pages, "drivers.html", "forest").variants["discrete-manufacturing"]
-    labels = [t.replace("<br>", " ") for t in forest.layout.yaxis.ticktext]
+    labels = [t.replace("<br>", " ") for t in forest["layout"]["yaxis"]["ticktext"]]
     assert "Key player: Production Manager" in labels and not any(lbl.endswith("…") and len(lbl) < 60
                                                                    for lbl in labels)
 
@@ -244,22 +261,23 @@ def test_lookalike_is_flagged_next_to_the_item(pages):
     assert "⚠ look-alike: it mostly travels with a stronger driver, Key player: Production Manager" in row
     pm = section.split("<td>Key player: Production Manager</td>")[1].split("</tr>")[0]
     assert "look-alike" not in pm and "<td>clear</td>" in pm
-    labels = chart(pages, "drivers.html", "forest").variants["discrete-manufacturing"].layout.yaxis.ticktext
+    labels = chart(pages, "drivers.html", "forest").variants["discrete-manufacturing"]["layout"]["yaxis"]["ticktext"]
     assert any(t.startswith("⚠ Key player: Quality Manager") for t in labels)
 
 
 def test_value_map_hover_carries_the_evidence_and_star_means_impact(pages, db):
     fig = chart(pages, "value_map.html", "valuemap").variants["discrete-manufacturing"]
-    icicle = fig.data[0]
-    assert icicle.hovertext and len(icicle.hovertext) == len(icicle.labels)
-    pm = next(i for i, lbl in enumerate(icicle.labels) if lbl.endswith("Production Manager"))
-    assert "Adjusted odds ratio 2" in icicle.hovertext[pm] and not icicle.labels[pm].startswith("★")
+    icicle = fig["data"][0]
+    labels = icicle["labels"]
+    assert icicle["hovertext"] and len(icicle["hovertext"]) == len(labels)
+    pm = next(i for i, lbl in enumerate(labels) if lbl.endswith("Production Manager"))
+    assert "Adjusted odds ratio 2" in icicle["hovertext"][pm] and not labels[pm].startswith("★")
     impact = [t for (t,) in db.execute("SELECT text FROM core.value_map_items WHERE impact").fetchall()]
     plain = [unescape(re.sub(r"^(★ )?(⚠ )?(Value prop · |Question · )?", "", lbl.replace("<br>", " ")))
-             for lbl in icicle.labels]
-    starred = [p for p, lbl in zip(plain, icicle.labels) if lbl.startswith("★")]
+             for lbl in labels]
+    starred = [p for p, lbl in zip(plain, labels) if lbl.startswith("★")]
     assert starred and all(any(t.startswith(p[:25]) for t in impact) for p in starred)
-    assert not any(any(t.startswith(p[:25]) for t in impact) for p, lbl in zip(plain, icicle.labels)
+    assert not any(any(t.startswith(p[:25]) for t in impact) for p, lbl in zip(plain, labels)
                    if not lbl.startswith("★") and len(p) > 25)
 
 

@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-import plotly.graph_objects as go
+from valuedata.dashboards.html import Figure
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 WIDTH = 1200
@@ -21,7 +21,7 @@ def find_browser() -> str | None:
     return found[0] if found else None
 
 
-def export_png(figures: dict[str, go.Figure], out_dir: Path) -> tuple[list[Path], str]:
+def export_png(figures: dict[str, Figure], out_dir: Path) -> tuple[list[Path], str]:
     """Write name.png per figure into out_dir; return the files and a status message for the report."""
     browser = find_browser()
     if browser is None:
@@ -31,7 +31,7 @@ def export_png(figures: dict[str, go.Figure], out_dir: Path) -> tuple[list[Path]
 
     out_dir.mkdir(parents=True, exist_ok=True)
     specs = [{"fig": fig, "path": out_dir / f"{name}.png",
-              "opts": {"format": "png", "width": WIDTH, "height": int(fig.layout.height or 500)}}
+              "opts": {"format": "png", "width": WIDTH, "height": fig["layout"]["height"]}}
              for name, fig in figures.items()]
     try:
         kaleido.write_fig_from_object_sync(specs, kopts={"path": browser, "mathjax": False})

@@ -7,15 +7,16 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import plotly.io as pio
 
 NAV = [("index.html", "Overview"), ("drivers.html", "Drivers"), ("reps.html", "Reps"),
        ("value_map.html", "Value map"), ("open_deals.html", "Open deals"), ("deals.html", "Deals"),
        ("playbooks.html", "Playbooks")]
 ASSETS = ("dashboard.css", "dashboard.js", "deals.js")
+Figure = dict[str, Any]  # plotly JSON: {"data": [{"type": "scatter", ...}, ...], "layout": {...}}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
 
@@ -74,11 +75,9 @@ def json_script(element_id: str, obj: object) -> Markup:
     return Markup(f'<script type="application/json" id="{esc(element_id)}">{text}</script>')
 
 
-def fig_data(fig: go.Figure) -> dict:
+def fig_data(fig: Figure) -> Figure:
     """A figure as JSON-ready data, without its template (the page carries the template once)."""
-    data = json.loads(pio.to_json(fig, validate=False, remove_uids=True))
-    data.get("layout", {}).pop("template", None)
-    return data
+    return {"data": fig["data"], "layout": {k: v for k, v in fig["layout"].items() if k != "template"}}
 
 
 def theme_js(template: str) -> str:
@@ -144,19 +143,19 @@ class Chart:
 
     name: str
     title: str
-    variants: dict[str, go.Figure]
+    variants: dict[str, Figure]
     dims: list[str] = field(default_factory=list)
     period_axis: bool = False
     help: str = ""
     footer: str = ""  # Markup shown under the chart
 
-    def default(self) -> go.Figure:
+    def default(self) -> Figure:
         """The variant shown first (every filter at 'all'); the one exported as PNG."""
         return self.variants.get("|".join(["all"] * len(self.dims))) or next(iter(self.variants.values()))
 
     def markup(self) -> Markup:
         """The chart's placeholder; dashboard.js renders the selected variant into it."""
-        height = int(self.default().layout.height or 450)
+        height = self.default()["layout"]["height"]
         helptext = f'<p class="help">{esc(self.help)}</p>' if self.help else ""
         return Markup(f'<section class="card"><h2>{esc(self.title)}</h2>{helptext}'
                       f'<div class="chart" id="chart-{esc(self.name)}" data-chart="{esc(self.name)}" '
