@@ -19,6 +19,7 @@ from valuedata.analysis.playbook import (
 )
 from valuedata.errors import ValuedataError
 from valuedata.playbook_report import render_playbook
+from valuedata.warehouse.sql import sql_text
 
 CONTRACT_COLUMNS = ["segment", "role_id", "kind", "item_id", "text", "rank", "odds_ratio", "q_value", "deals_with"]
 
@@ -225,12 +226,25 @@ def _tiny_playbook(segment: str = "s") -> pl.DataFrame:
         _effect(segment, "question", "q_rarely", 1.3, (0.9, 1.9)),
     ], infer_schema_length=None)
     coverage = pl.DataFrame({"deal_id": ["d1", "d2"], "segment": "s", "map_id": "m"})
-    engagements = pl.DataFrame({
-        "engagement_id": ["e1", "e2", "e3", "e4"], "deal_id": ["d1", "d1", "d2", "d2"],
-        "questions": [["q_often"], ["q_often"], ["q_rarely"], ["q_rarely", "q_often"]],
-        "issues": [["i_win"], ["i_win"], [], []],
+    tags = pl.DataFrame({  # e1, e2 ask q_often and record i_win; e3 asks q_rarely; e4 both, recording nothing
+        "engagement_id": ["e1", "e1", "e2", "e2", "e3", "e4", "e4"],
+        "deal_id": ["d1", "d1", "d1", "d1", "d2", "d2", "d2"],
+        "kind": ["question", "issue", "question", "issue", "question", "question", "question"],
+        "item_id": ["q_often", "i_win", "q_often", "i_win", "q_rarely", "q_rarely", "q_often"],
     })
-    return build_playbook(effects, items, roles, links, coverage, engagements)
+    return build_playbook(effects, items, roles, links, coverage, _questions_asked(coverage, tags, links))
+
+
+def _questions_asked(coverage: pl.DataFrame, tags: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """sql/analytics/playbook_questions.sql on a DuckDB holding the three relations it reads."""
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA core; CREATE SCHEMA analytics")
+        for table, frame in [("analytics.deal_coverage", coverage), ("core.engagement_tags", tags),
+                             ("core.value_map_links", links)]:
+            conn.register("frame", frame)
+            conn.execute(f"CREATE TABLE {table} AS SELECT * FROM frame")
+            conn.unregister("frame")
+        return conn.sql(sql_text("analytics/playbook_questions.sql")).pl()
 
 
 def test_order_is_winning_unclear_no_data_losing():

@@ -117,13 +117,13 @@ def build_playbook(
     roles: pl.DataFrame,
     links: pl.DataFrame,
     coverage: pl.DataFrame,
-    engagements: pl.DataFrame,
+    questions_asked: pl.DataFrame,
 ) -> pl.DataFrame:
     """analytics.playbook: one ranked row per (segment, role_id, kind, item_id) of the segment's map.
 
     `items`, `roles`, `links` are core.value_map_items / _roles / _links; `coverage` is
-    analytics.deal_coverage (deal_id, segment, map_id); `engagements` is core.engagements
-    (engagement_id, deal_id, questions, issues).
+    analytics.deal_coverage (deal_id, segment, map_id); `questions_asked` is the result of
+    sql/analytics/playbook_questions.sql (per segment, map and question: asked_in, surfaced, found).
     """
     scopes = evidence_scopes(playbook_scopes(roles, coverage), driver_effects)
     rows = (
@@ -132,7 +132,7 @@ def build_playbook(
         .with_columns(effect=confident_effect())
     )
     issues = issue_values(rows, links)
-    questions = question_values(rows, links, asked_questions(engagements, coverage, links))
+    questions = question_values(rows, links, questions_asked)
     rows = (
         rows.join(issues, on=["segment", "map_id", "kind", "item_id"], how="left")
         .join(questions, on=["segment", "map_id", "kind", "item_id"], how="left")
@@ -221,31 +221,18 @@ def issue_values(rows: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def asked_questions(engagements: pl.DataFrame, coverage: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """One row per (engagement, question asked): the deal's segment and map, and `found`, the issues it
-    uncovers that the same engagement recorded."""
-    uncovers = _uncovers(links)
-    return (
-        engagements.select("deal_id", "issues", question=pl.col("questions").list.unique())
-        .join(coverage.select("deal_id", "segment", "map_id").drop_nulls("map_id"), on="deal_id")
-        .explode("question")
-        .drop_nulls("question")
-        .join(uncovers, left_on=["map_id", "question"], right_on=["map_id", "from_id"], how="left")
-        .select("segment", "map_id", "question", found=pl.col("issues").list.set_intersection("uncovers"))
-    )
-
-
 def question_values(rows: pl.DataFrame, links: pl.DataFrame, asked: pl.DataFrame) -> pl.DataFrame:
     """Per (segment, question): times asked, share that surfaced one of its issues, value of what it surfaces.
 
     uncover_value = sum over the issues it uncovers of (share of engagements where it was asked that
     recorded the issue) x (the issue's confident effect). Segment '*' counts every segment's engagements.
+    `asked`: segment, map_id, question, asked_in, surfaced, found (list of {issue, engagements}).
     """
     keys = ["segment", "map_id", "question"]
-    times = _with_all_segments(asked.group_by(keys).agg(
-        asked_in=pl.len(), surfaced=(pl.col("found").list.len().fill_null(0) > 0).sum()), keys)
-    found = asked.select(*keys, issue="found").explode("issue").drop_nulls("issue")
-    found = _with_all_segments(found.group_by(*keys, "issue").agg(found=pl.len()), [*keys, "issue"])
+    times = _with_all_segments(asked.select(*keys, "asked_in", "surfaced"), keys)
+    found = (asked.select(*keys, "found").explode("found").drop_nulls("found").unnest("found")
+             .rename({"engagements": "found"}))
+    found = _with_all_segments(found, [*keys, "issue"])
     issue_effects = rows.filter(kind="issue").select("segment", "map_id", issue="item_id", issue_effect="effect")
     surfaced_value = (
         found.join(times, on=keys)
@@ -274,11 +261,6 @@ def _with_all_segments(counts: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """The counts per segment plus their sums over all segments as segment '*'."""
     pooled = counts.group_by([k for k in keys if k != "segment"]).agg(pl.all().exclude("segment").sum())
     return pl.concat([counts, pooled.with_columns(segment=pl.lit(ALL_SEGMENTS)).select(counts.columns)])
-
-
-def _uncovers(links: pl.DataFrame) -> pl.DataFrame:
-    """(map_id, from_id, uncovers): the issues each question uncovers."""
-    return _links(links, "uncovers").group_by("map_id", "from_id").agg(uncovers=pl.col("issue"))
 
 
 def _addresses(links: pl.DataFrame) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from valuedata.analysis.reps import REP_TABLES, RepAnalyses
 from valuedata.analysis.scoring import score_open_deals
 from valuedata.analysis.stored_models import load_models, save_models
 from valuedata.vocabulary import CLOSED_OUTCOMES
-from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql
+from valuedata.warehouse.sql import quote_ident, quote_literal, run_sql, sql_text
 
 FIT_TABLES = ("driver_effects", "model_quality")
 REP_INPUTS = [*MODEL_INPUTS, "rep_id", "key_role_coverage"]  # the deal columns the rep tables read
@@ -74,21 +74,13 @@ def rep_frames(conn: duckdb.DuckDBPyConnection, names: tuple[str, ...] = REP_TAB
     return analyses.tables(names)
 
 
-# Per engagement that asked a question: the questions asked and the issues uncovered that count (CRM fields and
-# trusted notes tags).
-ENGAGEMENT_TAGS = """SELECT deal_id, list(item_id) FILTER (WHERE kind = 'question') AS questions,
-                            coalesce(list(item_id) FILTER (WHERE kind = 'issue'), []) AS issues
-                     FROM core.engagement_tags WHERE kind IN ('question', 'issue') GROUP BY engagement_id, deal_id
-                     HAVING count(*) FILTER (WHERE kind = 'question') > 0"""
-
-
 def playbook_frame(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """analytics.playbook: the article's sales tools ranked by the evidence of analytics.driver_effects."""
     maps = MapTables.read(conn)
     return build_playbook(
         conn.sql("SELECT * FROM analytics.driver_effects").pl(), maps.items, maps.roles, maps.links,
         conn.sql("SELECT deal_id, segment, map_id FROM analytics.deal_coverage").pl(),
-        conn.sql(ENGAGEMENT_TAGS).pl())
+        conn.sql(sql_text("analytics/playbook_questions.sql")).pl())
 
 
 def value_hierarchy_frame(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
