@@ -14,9 +14,10 @@ from dagster import (AssetKey, DagsterEventType, DagsterInstance, SensorResult, 
 from conftest import REPO, query
 from pipelines.definitions import defs
 from pipelines.freshness import warehouse_freshness_sensor
-from pipelines.schedules import nightly_refresh, refit_when_due, weekly_refit
+from pipelines.schedules import build_schedules, nightly_refresh, refit_when_due, weekly_refit
 from pipelines.sensors import BATCH_TAG, inbox_archive, inbox_reject, inbox_reject_canceled, inbox_sensor
 from valuedata import inbox
+from valuedata.config import Settings
 
 NEW_DEAL = "D900,A900,Nine Hundred,manufacturing,r1,900,USD,2025-06-01,,open,inbound,9\n"
 
@@ -95,13 +96,14 @@ def test_the_schedules_run_the_nightly_and_the_weekly_refit_job(instance: Dagste
     assert nightly_refresh.execution_timezone == "UTC"
 
 
-def test_schedule_times_come_from_the_environment() -> None:
-    env = {"VALUEDATA_NIGHTLY_CRON": "30 1 * * *", "VALUEDATA_WEEKLY_CRON": "0 5 * * 6",
-           "VALUEDATA_TIMEZONE": "Europe/Berlin", "PATH": ""}
-    code = ("from pipelines.schedules import nightly_refresh as n, weekly_refit as w; "
-            "print(n.cron_schedule, w.cron_schedule, n.execution_timezone, sep='|')")
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "30 1 * * *|0 5 * * 6|Europe/Berlin"
+def test_schedule_times_come_from_the_environment(monkeypatch) -> None:
+    for name, value in {"VALUEDATA_NIGHTLY_CRON": "30 1 * * *", "VALUEDATA_WEEKLY_CRON": "0 5 * * 6",
+                        "VALUEDATA_TIMEZONE": "Europe/Berlin"}.items():
+        monkeypatch.setenv(name, value)
+    nightly, refit, weekly = build_schedules(Settings.resolve())
+    assert (nightly.cron_schedule, refit.cron_schedule, weekly.cron_schedule) == (
+        "30 1 * * *", "30 1 * * *", "0 5 * * 6")
+    assert {nightly.execution_timezone, refit.execution_timezone, weekly.execution_timezone} == {"Europe/Berlin"}
 
 
 def test_definitions_validate() -> None:
