@@ -112,10 +112,11 @@ def test_pipeline_and_coverage_match_sql(pages, db):
     assert list(cov["layout"]["xaxis"]["categoryarray"]) == list(bars["x"])  # no always-empty bin on the axis
 
 
-def test_every_figure_is_valid_plotly(pages):
-    """The builders write plotly JSON by hand: plotly validates every property name and value of every variant."""
-    figures = {f"{file} {c.name} {key}": fig for file, p in pages.items() for c in p.charts
-               for key, fig in c.variants.items()}
+def test_every_figure_is_valid_plotly(pages, noise_pages):
+    """The builders write plotly JSON by hand: plotly validates every property name and value of every variant
+    of both worlds' pages."""
+    figures = {f"{world} {file} {c.name} {key}": fig for world, built in (("seeds", pages), ("noise", noise_pages))
+               for file, p in built.items() for c in p.charts for key, fig in c.variants.items()}
     figures["empty"] = empty("Nothing to plot")
     for name, fig in figures.items():
         try:

@@ -1,13 +1,26 @@
 CREATE OR REPLACE TABLE analytics.tagging_quality AS
-WITH per_deal AS (
-    SELECT map_id, kind, item_id, deal_id, bool_and(source = 'notes') AS notes_only,
-           count(*) FILTER (WHERE source = 'notes') AS notes_tags
-    FROM core.engagement_tags GROUP BY ALL
+-- Per item: the deals with it; and, over the deals with a notes tag of it (few where notes are rare), its notes
+-- tags and the deals where no field lists it. (Grouping every tag by deal and item took 2.2-2.9 s at 12.2M tags
+-- against 1.7-1.8 s, with the same rows.)
+WITH deals AS (
+    SELECT map_id, kind, item_id, count(DISTINCT deal_id) AS deals_with FROM core.engagement_tags GROUP BY ALL
+),
+notes AS (
+    SELECT map_id, kind, item_id, deal_id, count(*) AS notes_tags
+    FROM core.engagement_tags WHERE source = 'notes' GROUP BY ALL
+),
+fielded AS (
+    SELECT DISTINCT map_id, kind, item_id, deal_id
+    FROM core.engagement_tags t SEMI JOIN notes n USING (map_id, kind, item_id, deal_id)
+    WHERE t.source = 'field'
 ),
 evidence AS (
-    SELECT map_id, kind, item_id, sum(notes_tags)::BIGINT AS notes_tags, count(*) AS deals_with,
-           count(*) FILTER (WHERE notes_only) AS deals_from_notes
-    FROM per_deal GROUP BY ALL
+    SELECT d.map_id, d.kind, d.item_id, coalesce(sum(n.notes_tags), 0)::BIGINT AS notes_tags, d.deals_with,
+           count(n.deal_id) FILTER (WHERE f.deal_id IS NULL) AS deals_from_notes
+    FROM deals d
+    LEFT JOIN notes n USING (map_id, kind, item_id)
+    LEFT JOIN fielded f USING (map_id, kind, item_id, deal_id)
+    GROUP BY d.map_id, d.kind, d.item_id, d.deals_with
 )
 SELECT q.segment, q.kind, q.item_id, q.labelled_engagements, q.precision_cv, q.recall_cv, q.threshold, q.used,
        q.note, q.map_id, q.method, q.positives, coalesce(e.notes_tags, 0) AS notes_tags,
