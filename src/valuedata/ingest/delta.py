@@ -21,7 +21,7 @@ import duckdb
 
 from valuedata.ingest.attributes import deal_attributes, json_path, stored_deal_attributes
 from valuedata.ingest.files import ID_COLUMNS, KNOWN_COLUMNS, input_columns, load_rows_sql
-from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal
+from valuedata.warehouse.sql import fetch_one, quote_ident, quote_literal, table_exists
 
 COVERAGE = "analytics.deal_coverage"
 TITLES = "audit.unmapped_titles"
@@ -47,7 +47,7 @@ def differs(conn: duckdb.DuckDBPyConnection, table: str, rows: str) -> bool:
     """Whether `rows` differ from the existing `table` (a table that does not exist yet does not count:
     the first run is a full rebuild anyway)."""
     schema, name = table.split(".")
-    if not _exists(conn, schema, name):
+    if not table_exists(conn, schema, name):
         return False
     try:
         return fetch_one(conn, f"SELECT count(*) FROM ((SELECT * FROM {rows} EXCEPT ALL SELECT * FROM {table}) "
@@ -59,7 +59,7 @@ def differs(conn: duckdb.DuckDBPyConnection, table: str, rows: str) -> bool:
 def plan(conn: duckdb.DuckDBPyConnection, full_requested: bool = False) -> Plan:
     """The run's plan: decided by the first step that asks, then the same for every step. A database
     without a decided plan (validate, tests building a warehouse by hand) is rebuilt in full."""
-    if _exists(conn, "staging", "plan"):
+    if table_exists(conn, "staging", "plan"):
         full, reason = fetch_one(conn, "SELECT full_rebuild, reason FROM staging.plan")
         return Plan(full, reason)
     reasons = (["asked for (--full)"] if full_requested else []) + _full_reasons(conn)
@@ -71,7 +71,7 @@ def plan(conn: duckdb.DuckDBPyConnection, full_requested: bool = False) -> Plan:
 
 def decided_plan(conn: duckdb.DuckDBPyConnection) -> Plan:
     """The plan a step of this run follows; full when no step decided one (a warehouse built by hand)."""
-    if _exists(conn, "staging", "plan"):
+    if table_exists(conn, "staging", "plan"):
         return plan(conn)
     return Plan(True, "no plan: built outside a pipeline run")
 
@@ -246,10 +246,10 @@ def mark_titles(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def _full_reasons(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    if not _exists(conn, "core", "deals"):
+    if not table_exists(conn, "core", "deals"):
         return ["first run"]
     reasons = []
-    if _exists(conn, "staging", "full_reasons"):
+    if table_exists(conn, "staging", "full_reasons"):
         reasons = [r for (r,) in conn.execute("SELECT DISTINCT reason FROM staging.full_reasons ORDER BY 1").fetchall()]
     new = new_load_seqs(conn, "deals")
     if new:
@@ -284,7 +284,3 @@ def _current_deals_sql(conn: duckdb.DuckDBPyConnection, new: list[int]) -> str:
         (SELECT {fresh} FROM ({load_rows_sql(conn, 'deals', new)})
          QUALIFY staging.clean(deal_id) IS NULL OR _load_seq = max(_load_seq) OVER (PARTITION BY staging.clean(deal_id))))"""
 
-
-def _exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return fetch_one(conn, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
-                           "AND database_name = current_database()", [schema, table])[0] > 0

@@ -52,6 +52,12 @@ def fetch_one(conn: duckdb.DuckDBPyConnection, query: str, params: list | None =
     return rows[0] if rows else None
 
 
+def table_exists(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether the connection's own database holds the table schema.table."""
+    return fetch_one(conn, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ? "
+                           "AND database_name = current_database()", [schema, table])[0] > 0
+
+
 def table_comment(relative: str) -> str:
     """The text of the COMMENT ON TABLE in sql/<relative>: what the relation holds, in one place."""
     found = re.search(r"COMMENT ON TABLE \S+ IS '((?:[^']|'')*)'", sql_text(relative))
