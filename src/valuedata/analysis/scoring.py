@@ -156,11 +156,11 @@ def _factor_texts(deals, model, catalogue, design, contributions) -> pl.DataFram
 def _join_ranked(base: pl.DataFrame, phrases: pl.DataFrame, ranks: int) -> pl.Series:
     """Per base row, its phrases '; '-joined in rank order (null without any): one join per rank, which is far
     cheaper than grouping the phrases by row (152,000 open deals: 0.04 s against 1.4 s)."""
+    if ranks == 0:  # a model without items
+        return pl.Series([None] * base.height, dtype=pl.Utf8)
     for rank in range(ranks):
         part = phrases.filter(pl.col("rank") == rank).select("_row", pl.col("phrase").alias(f"_{rank}"))
         base = base.join(part, on="_row", how="left", maintain_order="left")
-    if ranks == 0:  # a model without items
-        return pl.Series([None] * base.height, dtype=pl.Utf8)
     parts = [pl.col(f"_{rank}") for rank in range(ranks)]
     joined = pl.when(pl.any_horizontal(p.is_not_null() for p in parts)).then(
         pl.concat_str(parts, separator="; ", ignore_nulls=True))

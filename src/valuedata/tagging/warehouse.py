@@ -34,6 +34,7 @@ FIELD_TAGGED = "len(value_propositions) + len(issues) + len(questions) > 0"
 LABELLED = "(" + " OR ".join(f"lists_{kind}" for kind in TAG_FIELDS) + ")"  # FIELD_TAGGED, on tagging_now
 READ = "engagement_id, deal_id, notes, value_propositions, issues, questions"
 FRESH = "tagging_fresh_engagements"  # the engagements this run tags (a temporary view)
+CHANGES = "tagging_changes"  # the engagements to tag and those whose tags to drop (a temporary table)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
     if not unchanged:
         run_sql(conn, "models/engagement_tag_sources.sql")
     with_notes = fetch_one(conn, "SELECT count(*) FILTER (WHERE with_notes) FROM tagging_now")[0]
-    conn.execute(f"DROP VIEW {FRESH}; DROP TABLE tagging_now; DROP TABLE IF EXISTS tagging_changes")
+    conn.execute(f"DROP VIEW {FRESH}; DROP TABLE tagging_now; DROP TABLE IF EXISTS {CHANGES}")
     if not unchanged:
         conn.register("tagging_quality_frame", pl.concat([pl.DataFrame(schema=QUALITY_SCHEMA),
                                                           *(s.tagger.quality for s in taggers.values())]))
@@ -155,23 +156,25 @@ def _refresh_field_tags(conn: duckdb.DuckDBPyConnection, learnt: list[str]) -> t
     belong to a re-learnt map; add the field tags of the engagements to tag (the view FRESH). The changes are
     found in one pass over both (a temporary table). Returns (engagements to tag, engagements dropped)."""
     relearnt = "[" + ", ".join(quote_literal(m) for m in learnt) + "]::VARCHAR[]"
-    if not (table_exists(conn, "core", "engagement_tags") and table_exists(conn, "models", "engagement_tag_sources")):
+    previous = table_exists(conn, "core", "engagement_tags") and table_exists(conn, "models", "engagement_tag_sources")
+    if not previous:
         conn.execute("DROP TABLE IF EXISTS core.engagement_tags")
         conn.execute(f"CREATE OR REPLACE TEMP VIEW {FRESH} AS SELECT * FROM core.engagements")
         run_sql(conn, "core/engagement_tags.sql", engagements=FRESH)
         return fetch_one(conn, f"SELECT count(*) FROM {FRESH}")[0], 0
-    conn.execute(f"""CREATE OR REPLACE TEMP TABLE tagging_changes AS
+    conn.execute(f"""CREATE OR REPLACE TEMP TABLE {CHANGES} AS
         SELECT coalesce(n.engagement_id, s.engagement_id) AS engagement_id,
                n.engagement_id IS NOT NULL AS to_tag, s.engagement_id IS NOT NULL AS to_drop
         FROM tagging_now n FULL JOIN models.engagement_tag_sources s USING (engagement_id)
-        WHERE n.fingerprint IS DISTINCT FROM s.fingerprint OR list_contains({relearnt}, coalesce(n.map_id, s.map_id))""")
+        WHERE n.fingerprint IS DISTINCT FROM s.fingerprint
+           OR list_contains({relearnt}, coalesce(n.map_id, s.map_id))""")
     tagged, dropped = fetch_one(conn, "SELECT count(*) FILTER (WHERE to_tag), count(*) FILTER (WHERE to_drop) "
-                                      "FROM tagging_changes")
-    conn.execute(f"""CREATE OR REPLACE TEMP VIEW {FRESH} AS
-        SELECT * FROM core.engagements SEMI JOIN (SELECT engagement_id FROM tagging_changes WHERE to_tag) USING (engagement_id)""")
+                                      f"FROM {CHANGES}")
+    conn.execute(f"""CREATE OR REPLACE TEMP VIEW {FRESH} AS SELECT * FROM core.engagements
+        SEMI JOIN (SELECT engagement_id FROM {CHANGES} WHERE to_tag) USING (engagement_id)""")
     if dropped:
         conn.execute("DELETE FROM core.engagement_tags WHERE engagement_id IN "
-                     "(SELECT engagement_id FROM tagging_changes WHERE to_drop)")
+                     f"(SELECT engagement_id FROM {CHANGES} WHERE to_drop)")
     if tagged:
         run_sql(conn, "core/engagement_tags.sql", engagements=FRESH)
     return tagged, dropped
