@@ -55,7 +55,8 @@ def sqlite_dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
 def run_defaults(tmp_path_factory) -> None:
     """A run that names no dashboards folder writes into the session's temporary folder, not the repository's
     dashboards/out/. Runs skip the dashboards' PNG export (kaleido drives a Chromium for every chart) unless a
-    test asks for it: test_dashboards.py::test_png_export_writes_every_chart checks the export itself."""
+    test asks for it: test_dashboards.py::test_png_export_writes_every_chart_and_redraws_only_what_changed
+    checks the export."""
     os.environ["VALUEDATA_DASHBOARDS"] = str(tmp_path_factory.mktemp("dashboards"))
     os.environ.setdefault("VALUEDATA_DASHBOARD_PNG", "0")
 

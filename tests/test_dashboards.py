@@ -78,16 +78,29 @@ def test_pipeline_writes_every_page_and_plotly_js_once(seeds):
 
 @pytest.mark.browser
 @pytest.mark.skipif(find_browser() is None, reason="PNG export needs a Chrome/Chromium (apt-get install chromium)")
-def test_png_export_writes_every_chart(seeds, pages, tmp_path):
+def test_png_export_writes_every_chart_and_redraws_only_what_changed(seeds, pages, tmp_path):
     with duckdb.connect(str(seeds.warehouse), read_only=True) as conn:
-        report = build_dashboards(conn, tmp_path / "out", png=True)
-    charts = {f"{p.file.removesuffix('.html')}-{c.name}.png" for p in pages.values() for c in p.charts}
-    assert {f.name for f in report.png_files} == charts and len(charts) == 9, report.png_status
-    for file in report.png_files:
-        data = file.read_bytes()
-        width, height = struct.unpack(">II", data[16:24])  # the PNG header's IHDR chunk
-        assert data[:8] == b"\x89PNG\r\n\x1a\n" and width == 1200 and height >= 300, (file.name, width, height)
-    assert report.png_status.startswith(f"PNG export: {len(charts)} of {len(charts)} charts written")
+        report = build_dashboards(conn, tmp_path / "first", png=True)
+        charts = {f"{p.file.removesuffix('.html')}-{c.name}.png" for p in pages.values() for c in p.charts}
+        assert {f.name for f in report.png_files} == charts and len(charts) == 9, report.png_status
+        for file in report.png_files:
+            data = file.read_bytes()
+            width, height = struct.unpack(">II", data[16:24])  # the PNG header's IHDR chunk
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and width == 1200 and height >= 300, (file.name, width, height)
+        assert report.png_status.startswith(f"PNG export: 9 of 9 charts written to {tmp_path / 'first' / 'png'} "
+                                            "(9 drawn, 0 copied"), report.png_status
+
+        # the next build copies a chart recorded as drawn from the same figure, and draws one recorded otherwise
+        digests = tmp_path / "first" / "png" / "charts.json"
+        recorded = json.loads(digests.read_text())
+        digests.write_text(json.dumps(recorded | {"index-winrate": "drawn from other data"}))
+        (tmp_path / "first" / "png" / "index-pipeline.png").write_bytes(b"copied, not drawn")
+        again = build_dashboards(conn, tmp_path / "second", png=True, previous=tmp_path / "first")
+    assert "(1 drawn, 8 copied from the last build: unchanged)" in again.png_status, again.png_status
+    assert {f.name for f in again.png_files} == charts
+    assert (tmp_path / "second" / "png" / "index-pipeline.png").read_bytes() == b"copied, not drawn"
+    assert (tmp_path / "second" / "png" / "index-winrate.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert json.loads((tmp_path / "second" / "png" / "charts.json").read_text()) == recorded
 
 
 def test_win_rate_over_time_matches_sql(pages, db):

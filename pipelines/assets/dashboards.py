@@ -16,9 +16,11 @@ def dashboards_asset(upstream: list[AssetKey]):
 
         Built from the run's staging warehouse into a folder beside the published one; publish swaps it in
         right after the warehouse, so a failed or killed run leaves both as they were.
-        Set VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export (Settings.dashboard_png)."""
+        The PNG of a chart drawn exactly as in the published dashboards is copied from them. Set
+        VALUEDATA_DASHBOARD_PNG=0 to skip the PNG export (Settings.dashboard_png)."""
         with warehouse.connect() as conn:
-            report = build_dashboards(conn, warehouse.dashboards_staging, png=warehouse.settings.dashboard_png)
+            report = build_dashboards(conn, warehouse.dashboards_staging, png=warehouse.settings.dashboard_png,
+                                      previous=warehouse.settings.dashboards)
         context.log.info(report.summary())
         index = warehouse.settings.dashboards / "index.html"
         return MaterializeResult(metadata={"index": str(index.resolve()), "bytes": report.total_bytes,

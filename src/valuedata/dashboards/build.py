@@ -11,7 +11,7 @@ import duckdb
 import plotly.offline
 
 from valuedata.dashboards.export import export_png
-from valuedata.dashboards.figures import THEME, themed
+from valuedata.dashboards.figures import THEME
 from valuedata.dashboards.html import ASSETS, asset, theme_js
 from valuedata.dashboards.pages import build_pages
 from valuedata.dashboards.queries import WarehouseReader
@@ -43,8 +43,10 @@ class DashboardReport:
         return "\n".join(lines)
 
 
-def build_dashboards(conn: duckdb.DuckDBPyConnection, out_dir: Path, *, png: bool = True) -> DashboardReport:
-    """Build the dashboards from an open warehouse connection into out_dir (created if needed)."""
+def build_dashboards(conn: duckdb.DuckDBPyConnection, out_dir: Path, *, png: bool = True,
+                     previous: Path | None = None) -> DashboardReport:
+    """Build the dashboards from an open warehouse connection into out_dir (created if needed). `previous`: the
+    last build's folder, whose PNGs of charts drawn exactly alike are copied rather than drawn again."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     cursor = conn.cursor()
@@ -59,8 +61,8 @@ def build_dashboards(conn: duckdb.DuckDBPyConnection, out_dir: Path, *, png: boo
     notes = [n for p in pages for n in p.notes]
     if not png:
         return DashboardReport(out_dir, page_sizes, asset_sizes, "PNG export not requested.", [], notes)
-    figures = {f"{p.file.removesuffix('.html')}-{c.name}": themed(c.default()) for p in pages for c in p.charts}
-    files, status = export_png(figures, out_dir / "png")
+    charts = {f"{p.file.removesuffix('.html')}-{c.name}": c.default() for p in pages for c in p.charts}
+    files, status = export_png(charts, out_dir / "png", previous / "png" if previous else None)
     return DashboardReport(out_dir, page_sizes, asset_sizes, status, files, notes)
 
 
