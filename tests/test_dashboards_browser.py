@@ -33,8 +33,11 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser):
+@pytest.fixture(scope="module")
+def tab(browser):
+    """One tab for the module's tests, each opening its own page in it: Chromium keeps plotly.js compiled from
+    one page to the next in a tab, so a page loads in 0.4 s instead of 1.5 s. `errors` collects what the
+    browser reports: console errors, uncaught exceptions and any request that leaves the machine."""
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     pg = context.new_page()
     pg.errors = []
@@ -44,6 +47,14 @@ def page(browser):
           else None)
     yield pg
     context.close()
+
+
+@pytest.fixture()
+def page(tab):
+    """The module's tab, blank and with no errors recorded, for one test."""
+    tab.goto("about:blank")
+    tab.errors.clear()
+    return tab
 
 
 def open_page(pg, site: Path, name: str) -> None:
