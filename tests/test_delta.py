@@ -8,6 +8,7 @@ import pytest
 
 from conftest import World, query, run_ok
 from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
+from valuedata.generate import generate
 
 # Every relation a delta run writes, with the columns that name a run rather than a result.
 COMPARED = {
@@ -162,3 +163,34 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
         assert nightly_refresh.evaluate_tick(context).run_requests == []
         [request] = refit_when_due.evaluate_tick(context).run_requests
     assert refit_when_due.job_name == "weekly_refit" and request.tags["valuedata/reason"] == "refit-due"
+
+
+def test_a_map_learnt_again_at_night_recomputes_the_coverage_of_every_deal_it_retags(tmp_path: Path) -> None:
+    """A batch that grows a map's labelled notes by a fifth makes the nightly run learn that map again and
+    retag all its engagements, most of them on deals the batch never names: their coverage follows, as in a
+    full reload of the same files."""
+    world = tmp_path / "world"
+    generate(world, deals=250, seed=51, notes_share=0.7)
+    nightly = tmp_path / "nightly" / "v.duckdb"
+    run_ok(world, nightly)
+    [(map_id, labelled)] = query(nightly, "SELECT map_id, labelled_engagements FROM models.notes_taggers "
+                                          "ORDER BY map_id LIMIT 1")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    with duckdb.connect(str(nightly), read_only=True) as conn:  # copies of labelled notes, under new ids
+        conn.execute(f"""COPY (SELECT e.* REPLACE ('MORE-' || e.engagement_id AS engagement_id)
+            FROM read_csv('{world / "engagements.csv"}', all_varchar = true) e JOIN core.deals d USING (deal_id)
+            WHERE d.map_id = ? AND trim(coalesce(e.notes, '')) <> ''
+              AND coalesce(e.value_propositions, e.issues, e.questions) IS NOT NULL
+            ORDER BY e.engagement_id LIMIT {labelled // 5}) TO '{batch / "engagements.csv"}' (HEADER)""", [map_id])
+    run_ok(world, nightly, batch, nightly=True)
+    reload = tmp_path / "reload" / "v.duckdb"
+    run_ok(world, reload, batch)
+    learnt = "SELECT map_id, labelled_engagements FROM models.notes_taggers ORDER BY map_id"
+    assert query(nightly, learnt)[0] == (map_id, labelled + labelled // 5)  # learnt again on the batch's notes too
+    for relation in ("core.engagement_tags", "analytics.deal_coverage", "models.notes_taggers"):
+        left_out = ("learnt_at", "tagger") if relation == "models.notes_taggers" else ()
+        assert rows(nightly, relation, left_out) == rows(reload, relation, left_out), relation
+    [(batch_deals,)] = query(nightly, "SELECT count(DISTINCT deal_id) FROM core.engagements "
+                                      "WHERE engagement_id LIKE 'MORE-%'")
+    assert recomputed(nightly)["analytics.deal_coverage"][1] > batch_deals

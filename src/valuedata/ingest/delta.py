@@ -5,7 +5,8 @@ value map changed, when a deal attribute would change type, or when asked (`valu
 Otherwise it is a *delta*: only the ids the run's new files carry, and the ids a change upstream reaches
 (the deals of a rep that was loaded or quarantined; the engagements of a deal that was loaded,
 quarantined or moved to another map), are typed and checked again; their core rows and quarantine
-entries are replaced and the coverage of their deals recomputed. The full rebuild is the reference:
+entries are replaced and the coverage of their deals recomputed, with that of every deal whose tags the
+tagging step changed (`tagging/warehouse.py`: a map learnt again retags deals no new file names). The full rebuild is the reference:
 a delta leaves the same warehouse (tests/test_delta.py).
 
 The run's decision is `staging.plan`; `staging.affected` lists the ids each relation recomputes

@@ -22,6 +22,9 @@ from valuedata.tagging.coldstart import TEXT_SHARE, Matcher
 from valuedata.tagging.text import note_features
 from valuedata.vocabulary import TAG_FIELDS
 
+# a notes tag's confidence is kept to this many decimals: the float sums of the cold-start scores end in digits
+# that follow the order polars adds in, which varies from run to run; rounded, the same notes give the same tags
+CONFIDENCE_DIGITS = 9
 MIN_LABELLED = 100  # engagements of a map whose field lists an item of a kind, to learn the kind (else: cold start)
 
 TAG_SCHEMA = {"engagement_id": pl.String, "deal_id": pl.String, "map_id": pl.String, "kind": pl.String,
@@ -92,7 +95,7 @@ class MapTagger:
                 "engagement_id": chunk["engagement_id"].gather(hit_row), "deal_id": chunk["deal_id"].gather(hit_row),
                 "map_id": self.map_id, "kind": t.kind,
                 "item_id": pl.Series(t.item_ids, dtype=pl.String).gather(hit_item), "source": "notes",
-                "confidence": scores[hit, hit_item].astype(np.float64)}, schema=TAG_SCHEMA))
+                "confidence": scores[hit, hit_item].astype(np.float64).round(CONFIDENCE_DIGITS)}, schema=TAG_SCHEMA))
         return pl.concat(out)
 
 

@@ -5,7 +5,9 @@ The warehouse keeps each map's tagger (models.notes_taggers, ``store.py``) and w
 tagged from (models.engagement_tag_sources: a fingerprint of its deal, map, notes and tag fields). A run
 learns a map again only when no tagger is stored, its items changed or its labelled engagements grew
 by 10%; it then re-tags the engagements that are new, changed or of a re-learnt map, and drops the tags
-of the engagements that are gone. A warehouse without that state is tagged from scratch.
+of the engagements that are gone. A warehouse without that state is tagged from scratch. In a delta run, the
+deals whose tags this step changes have their coverage recomputed too: a re-learnt map retags engagements the
+run's new files never touched.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from valuedata.ingest import delta
 from valuedata.tagging import model
 from valuedata.tagging.store import StoredTagger, items_fingerprint, load_taggers, relearn_reason, save_taggers
 from valuedata.tagging.tagger import QUALITY_SCHEMA, MapTagger, learn_map
@@ -172,6 +175,9 @@ def _refresh_field_tags(conn: duckdb.DuckDBPyConnection, learnt: list[str]) -> t
                                       f"FROM {CHANGES}")
     conn.execute(f"""CREATE OR REPLACE TEMP VIEW {FRESH} AS SELECT * FROM core.engagements
         SEMI JOIN (SELECT engagement_id FROM {CHANGES} WHERE to_tag) USING (engagement_id)""")
+    if (tagged or dropped) and not delta.decided_plan(conn).full:
+        delta.mark(conn, delta.COVERAGE, f"""SELECT deal_id FROM {FRESH} UNION SELECT deal_id FROM core.engagement_tags
+            SEMI JOIN (SELECT engagement_id FROM {CHANGES} WHERE to_drop) USING (engagement_id)""")
     if dropped:
         conn.execute("DELETE FROM core.engagement_tags WHERE engagement_id IN "
                      f"(SELECT engagement_id FROM {CHANGES} WHERE to_drop)")
