@@ -36,8 +36,8 @@ def export_png(charts: dict[str, Figure], out_dir: Path, previous: Path | None =
     out_dir.mkdir(parents=True, exist_ok=True)
     digests = {name: _digest(fig) for name, fig in charts.items()}
     copied = _copy_unchanged(digests, previous, out_dir)
-    problem = _draw({n: fig for n, fig in charts.items() if n not in copied}, out_dir) if len(copied) < len(charts) \
-        else None
+    to_draw = {name: fig for name, fig in charts.items() if name not in copied}
+    problem = _draw(to_draw, out_dir) if to_draw else None
     files = [out_dir / f"{name}.png" for name in charts if (out_dir / f"{name}.png").is_file()]
     (out_dir / DIGESTS).write_text(json.dumps({f.stem: digests[f.stem] for f in files}, indent=1, sort_keys=True))
     if problem and not files:
