@@ -6,8 +6,8 @@ Otherwise it is a *delta*: only the ids the run's new files carry, and the ids a
 (the deals of a rep that was loaded or quarantined; the engagements of a deal that was loaded,
 quarantined or moved to another map), are typed and checked again; their core rows and quarantine
 entries are replaced and the coverage of their deals recomputed, with that of every deal whose tags the
-tagging step changed (`tagging/warehouse.py`: a map learnt again retags deals no new file names). The full rebuild is the reference:
-a delta leaves the same warehouse (tests/test_delta.py).
+tagging step changed (`tagging/warehouse.py`: a map learnt again retags deals no new file names). The full
+rebuild is the reference: a delta leaves the same warehouse (tests/test_delta.py).
 
 The run's decision is `staging.plan`; `staging.affected` lists the ids each relation recomputes
 ('core.reps', 'core.deals', 'core.engagements', 'analytics.deal_coverage'). Both live in the run's
