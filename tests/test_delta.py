@@ -4,10 +4,12 @@ warehouse a full reload of the same files would build."""
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
-from conftest import World, query, run_ok
+from conftest import World, Worlds, query, run_ok
 from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
+from shapes import SHAPES, shared_run
 from valuedata.generate import generate
 
 # Every relation a delta run writes, with the columns that name a run rather than a result.
@@ -194,3 +196,32 @@ def test_a_map_learnt_again_at_night_recomputes_the_coverage_of_every_deal_it_re
     [(batch_deals,)] = query(nightly, "SELECT count(DISTINCT deal_id) FROM core.engagements "
                                       "WHERE engagement_id LIKE 'MORE-%'")
     assert recomputed(nightly)["analytics.deal_coverage"][1] > batch_deals
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_a_nightly_batch_on_every_crm_shape_leaves_what_a_full_rebuild_builds(worlds: Worlds, name: str,
+                                                                               tmp_path: Path) -> None:
+    """On each real-CRM shape of tests/shapes.py (deal-only exports, one-of categories, no dates, tiny reps, ...):
+    a nightly batch where a twentieth of the open deals close and three deals change rep leaves what a full
+    rebuild of the same files builds on the same stored models, the open deals' scores included. The fast test
+    of the same behaviour: test_a_delta_run_leaves_the_warehouse_a_full_reload_builds."""
+    base = shared_run(worlds, name)
+    assert base.failure is None, base.failure
+    deals = pl.read_csv(base.input_dir / "deals.csv", infer_schema=False)
+    still_open = deals.filter(pl.col("outcome").str.to_lowercase() == "open")
+    closing = still_open.head(max(1, still_open.height // 20)).with_columns(outcome=pl.lit("won"),
+                                                                           closed_at=pl.col("created_at"))
+    moving = deals.slice(3, 3).with_columns(rep_id=pl.lit(deals["rep_id"].min()))
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    pl.concat([closing, moving]).unique("deal_id", keep="first").write_csv(batch / "deals.csv")
+    nightly, full = tmp_path / "nightly" / "v.duckdb", tmp_path / "full" / "v.duckdb"
+    for warehouse in (nightly, full):
+        warehouse.parent.mkdir()
+        warehouse.write_bytes(base.warehouse.read_bytes())
+    run_ok(base.input_dir, nightly, batch, nightly=True)
+    run_ok(base.input_dir, full, batch, full=True, nightly=True)
+    assert recomputed(nightly)["core.deals"] == (False, closing.height + 3)
+    for relation, left_out in (COMPARED | {"analytics.open_deal_scores": ()}).items():
+        assert rows(nightly, relation, left_out) == rows(full, relation, left_out), relation
