@@ -145,6 +145,7 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
     warehouse = world.warehouse
     models = "SELECT segment, fitted_at, closed_deals FROM models.segment_models ORDER BY segment"
     fitted, drivers = query(warehouse, models), rows(warehouse, "analytics.driver_effects", ())
+    tags = rows(warehouse, "core.engagement_tags", ())
     trained_on = dict((s, n) for s, _, n in fitted)["*"]
     with duckdb.connect() as conn:
         conn.execute(f"""COPY (SELECT * REPLACE (CAST(created_at::DATE + 30 AS VARCHAR) AS closed_at, 'won' AS outcome)
@@ -154,6 +155,7 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
     outcome = run_ok(world.input_dir, warehouse, tmp_path / "batch", nightly=True)
     assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
     assert recomputed(warehouse)["core.deals"] == (False, 350)
+    assert rows(warehouse, "core.engagement_tags", ()) == tags  # no engagement changed: the tags stand
     scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}
     still_open = {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals WHERE outcome = 'open'")}
     assert scored == still_open and len(still_open) == 596 - 350

