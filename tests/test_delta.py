@@ -9,7 +9,11 @@ import pytest
 
 from conftest import World, Worlds, query, run_ok
 from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
+from polars.testing import assert_frame_equal
 from shapes import SHAPES, shared_run
+from valuedata.analysis.scoring import score_open_deals
+from valuedata.analysis.stored_models import load_models
+from valuedata.analysis.tables import MapTables, modelling_deals
 from valuedata.generate import generate
 
 # Every relation a delta run writes, with the columns that name a run rather than a result.
@@ -147,18 +151,31 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
     fitted, drivers = query(warehouse, models), rows(warehouse, "analytics.driver_effects", ())
     tags = rows(warehouse, "core.engagement_tags", ())
     trained_on = dict((s, n) for s, _, n in fitted)["*"]
-    with duckdb.connect() as conn:
-        conn.execute(f"""COPY (SELECT * REPLACE (CAST(created_at::DATE + 30 AS VARCHAR) AS closed_at, 'won' AS outcome)
-                              FROM read_csv('{world.input_dir / "deals.csv"}', all_varchar = true)
-                              WHERE outcome = 'open' ORDER BY deal_id LIMIT 350)
+    kept = rows(warehouse, "analytics.open_deal_scores", ())
+    with duckdb.connect() as conn:  # 350 open deals close; 3 others move to another rep, so they are scored again
+        conn.execute(f"""COPY (SELECT * EXCLUDE (n) REPLACE (
+                                  CASE WHEN n <= 350 THEN CAST(created_at::DATE + 30 AS VARCHAR) END AS closed_at,
+                                  CASE WHEN n <= 350 THEN 'won' ELSE outcome END AS outcome,
+                                  CASE WHEN n <= 350 THEN rep_id WHEN rep_id = 'r01' THEN 'r02' ELSE 'r01' END AS rep_id)
+                              FROM (SELECT *, row_number() OVER (ORDER BY deal_id) AS n
+                                    FROM read_csv('{world.input_dir / "deals.csv"}', all_varchar = true)
+                                    WHERE outcome = 'open')
+                              WHERE n <= 353)
                          TO '{write_batch(tmp_path / "batch", {}) / "deals.csv"}' (HEADER)""")
     outcome = run_ok(world.input_dir, warehouse, tmp_path / "batch", nightly=True)
     assert query(warehouse, models) == fitted and rows(warehouse, "analytics.driver_effects", ()) == drivers
-    assert recomputed(warehouse)["core.deals"] == (False, 350)
+    assert recomputed(warehouse)["core.deals"] == (False, 353)
     assert rows(warehouse, "core.engagement_tags", ()) == tags  # no engagement changed: the tags stand
     scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}
     still_open = {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals WHERE outcome = 'open'")}
     assert scored == still_open and len(still_open) == 596 - 350
+    # only the 3 moved deals were scored again; every row is what scoring every open deal now gives
+    assert len(set(kept) - set(rows(warehouse, "analytics.open_deal_scores", ()))) == 350 + 3
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        maps = MapTables.read(conn)
+        everything = score_open_deals(modelling_deals(conn, ("open",)), load_models(conn), maps.items, maps.roles)
+        table = conn.sql("SELECT * FROM analytics.open_deal_scores").pl()
+    assert_frame_equal(table.sort("deal_id"), everything.sort("deal_id"), check_exact=False, rel_tol=1e-12)
     [line] = [s for s in outcome.summary if s.startswith("models:")]
     assert f"on {trained_on:,} closed deals; 350 more deals closed since" in line and "a refit is due now" in line
     monkeypatch.setenv("VALUEDATA_WAREHOUSE", str(warehouse))

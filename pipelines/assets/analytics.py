@@ -8,8 +8,8 @@ from dagster import AssetCheckResult, AssetCheckSeverity, AssetExecutionContext,
 
 from pipelines.resources import WarehouseResource
 from valuedata.analysis.reps import REP_TABLES
-from valuedata.analysis.tables import FIT_TABLES, fit_win_models, open_deal_scores, playbook_frame, rep_frames, \
-    value_hierarchy_frame, write_tables
+from valuedata.analysis.tables import FIT_TABLES, fit_win_models, playbook_frame, rep_frames, value_hierarchy_frame, \
+    write_open_deal_scores, write_tables
 from valuedata.warehouse.sql import table_comment
 
 COVERAGE = AssetKey(["analytics", "deal_coverage"])
@@ -46,11 +46,11 @@ def win_models(context: AssetExecutionContext, warehouse: WarehouseResource):
 @asset(key=["analytics", "open_deal_scores"], group_name="analytics", kinds={"duckdb"}, deps=[MODELS, *INPUTS],
        description=table_comment("analytics/open_deal_scores.sql"))
 def open_deal_scores_table(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    """Score today's open deals with the stored models."""
+    """Score today's open deals with the stored models (in a nightly run, those whose inputs changed)."""
     with warehouse.connect() as conn:
-        frames = {"open_deal_scores": open_deal_scores(conn)}
-        write_tables(conn, frames)
-    return _written(context, frames)[0]
+        scored, rows = write_open_deal_scores(conn)
+    context.log.info(f"analytics.open_deal_scores: {rows:,} rows, {scored:,} open deals scored by this run")
+    return MaterializeResult(metadata={"rows": rows, "scored_now": scored})
 
 
 @multi_asset(specs=[_spec(AssetKey(["analytics", t]), [MODELS, *INPUTS], {"duckdb"}) for t in REP_TABLES],

@@ -1,2 +1,3 @@
-CREATE OR REPLACE TABLE analytics.open_deal_scores AS SELECT * FROM open_deal_scores_frame;
+-- The whole table from open_deal_scores_frame, or in a delta run the rows of the deals it rescored.
+{{ write }};
 COMMENT ON TABLE analytics.open_deal_scores IS 'One row per open deal: win probability from the segment''s scoring model (analytics.model_quality.scoring_model), the significant factors pushing it up and down in plain words, and the next best action: the missing key player, value proposition or question of the deal''s map that is a significant winning driver and raises the probability most, with its expected lift. next_best_action is NULL, with note saying why, when the segment''s model does not beat the base rate or no proven driver is missing.';

@@ -117,12 +117,12 @@ def scoped_relation(plan_: Plan, relation: str, column: str) -> str:
     return f"(SELECT * FROM {relation} WHERE {scope_predicate(plan_, relation, column)})"
 
 
-def write_statement(plan_: Plan, relation: str, column: str, rows: str) -> str:
+def write_statement(plan_: Plan, relation: str, column: str, rows: str, scope_of: str | None = None) -> str:
     """SQL that writes the freshly computed `rows` into `relation`: the whole table in a full rebuild,
-    else the rows of the ids this run recomputes replaced."""
+    else the rows of the ids this run recomputes for `scope_of` (default: `relation` itself) replaced."""
     if plan_.full:
         return f"CREATE OR REPLACE TABLE {relation} AS SELECT * FROM {rows}"
-    return (f"DELETE FROM {relation} WHERE {scope_predicate(plan_, relation, column)}; "
+    return (f"DELETE FROM {relation} WHERE {scope_predicate(plan_, scope_of or relation, column)}; "
             f"INSERT INTO {relation} BY NAME SELECT * FROM {rows}")
 
 
