@@ -6,10 +6,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from conftest import World, Worlds, query, run_ok
 from dashboard_worlds import seeds  # noqa: F401 - session fixture: the seeds through the real pipeline
-from polars.testing import assert_frame_equal
 from shapes import SHAPES, shared_run
 from valuedata.analysis.scoring import score_open_deals
 from valuedata.analysis.stored_models import load_models
@@ -169,7 +169,8 @@ def test_nightly_scores_with_the_stored_models_until_enough_deals_closed(seeds: 
     scored = {d for (d,) in query(warehouse, "SELECT deal_id FROM analytics.open_deal_scores")}
     still_open = {d for (d,) in query(warehouse, "SELECT deal_id FROM core.deals WHERE outcome = 'open'")}
     assert scored == still_open and len(still_open) == 596 - 350
-    # only the 3 moved deals were scored again; every row is what scoring every open deal now gives
+    # the closed deals' rows are gone and the moved deals' rows changed; every row is what scoring every open
+    # deal now gives
     assert len(set(kept) - set(rows(warehouse, "analytics.open_deal_scores", ()))) == 350 + 3
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         maps = MapTables.read(conn)
